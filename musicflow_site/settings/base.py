@@ -1,0 +1,195 @@
+"""Settings shared by every environment; each value can come from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Local and test settings override this; production requires it from the environment.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "social_django",
+    "streams",
+    "predictor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "musicflow_site.urls"
+WSGI_APPLICATION = "musicflow_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'musicflow.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while a worker writes; the timeout rides out
+    # short write locks instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL", default="")
+
+# The cache is shared by every process (throttling, rate limits), so it is never
+# per-process memory: Redis when configured, otherwise a database table.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "musicflow_cache",
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env("MUSICFLOW_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# Uploads and model artifacts go through the storage API so an object store can
+# replace the local folder without code changes.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    },
+}
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- django-q2 ---
+# Short tasks (imports, resolution, enrichment) run on the default cluster; training
+# runs on its own cluster so a long fit never delays an import. `timeout` stays
+# below `retry`, otherwise django-q2 hands a still-running task to a second worker.
+Q_SHORT_TIMEOUT = env.int("Q_TIMEOUT", default=600)
+Q_TRAINING_TIMEOUT = env.int("Q_TRAINING_TIMEOUT", default=1800)
+Q_CLUSTER = {
+    "name": "musicflow",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": Q_SHORT_TIMEOUT,
+    "retry": Q_SHORT_TIMEOUT + 60,
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    "catch_up": False,
+    "save_limit": 500,
+    "poll": 0.5,
+    "ALT_CLUSTERS": {
+        "training": {
+            "workers": env.int("Q_TRAINING_WORKERS", default=1),
+            "timeout": Q_TRAINING_TIMEOUT,
+            "retry": Q_TRAINING_TIMEOUT + 60,
+            "max_attempts": 2,
+        },
+    },
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+MUSICFLOW_TRAINING_CLUSTER = "training"
+
+# --- streams (history import) ---
+# Zip-bomb guards: an export has a few dozen members of ~13 MB each.
+MUSICFLOW_UPLOAD_MAX_BYTES = env.int("MUSICFLOW_UPLOAD_MAX_BYTES", default=200 * 1024**2)
+MUSICFLOW_ZIP_MAX_MEMBERS = env.int("MUSICFLOW_ZIP_MAX_MEMBERS", default=500)
+MUSICFLOW_ZIP_MAX_UNCOMPRESSED_BYTES = env.int(
+    "MUSICFLOW_ZIP_MAX_UNCOMPRESSED_BYTES", default=1024**3
+)
+MUSICFLOW_IMPORT_BATCH_SIZE = env.int("MUSICFLOW_IMPORT_BATCH_SIZE", default=5000)
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+
+# --- predictor ---
+MUSICFLOW_STREAM_MIN_MS = env.int("MUSICFLOW_STREAM_MIN_MS", default=30_000)
+MUSICFLOW_NEGATIVE_RATIO = env.float("MUSICFLOW_NEGATIVE_RATIO", default=3.0)
+MUSICFLOW_RETRAIN_MIN_NEW_PLAYS = env.int("MUSICFLOW_RETRAIN_MIN_NEW_PLAYS", default=200)
+
+# --- feature sources ---
+
+# --- api ---
+
+# --- website ---

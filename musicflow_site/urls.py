@@ -1,0 +1,13 @@
+"""URL routes. Each app adds its routes in its own block."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    # --- api ---
+    # --- website ---
+]
