@@ -205,6 +205,15 @@ class HistoryImport(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["owner", "-created_at"])]
+        constraints = [
+            # The per-user import lock: a second worker cannot start another import
+            # for the same user while one runs.
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=Q(status="running"),
+                name="one_running_import_per_owner",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.status}) by {self.owner_id}"
