@@ -25,6 +25,32 @@ def shared_data() -> Path:
     pytest.skip("../shared/data is not present next to the project (real-data tests skipped)")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_shared_cache() -> None:
+    """Each test starts with an empty shared cache.
+
+    With the database cache this is implied by the test transaction; with Redis the
+    cache outlives tests, and stale throttle or rate-limit counters would leak between them.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if settings.REDIS_URL:
+        cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_task_queue(django_db_setup, django_db_blocker) -> None:
+    """A Redis broker keeps tasks across runs; none from an earlier run may leak into this one."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        from django_q.brokers import get_broker
+
+        with django_db_blocker.unblock():
+            get_broker().purge_queue()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="alice", password="alice-pass-123")

@@ -83,6 +83,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+# Give the cache its own Redis database: clearing a cache must never purge the task queue.
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default=REDIS_URL)
 
 # The cache is shared by every process (throttling, rate limits), so it is never
 # per-process memory: Redis when configured, otherwise a database table.
@@ -90,7 +92,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
         }
     }
 else:
