@@ -1,0 +1,146 @@
+"""Play resolution: match a user's pending plays to tracks through an ordered chain of steps.
+
+Steps (see `streams.resolution.steps.ResolutionStep`) only say which play is which
+track; this module reads the plays and writes the outcome, in bulk and in one
+transaction. The default chain is offline (`offline_steps()`: URI, then name index);
+network steps are added by passing `steps=`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from streams.models import Play, ResolutionStatus
+from streams.resolution.index import name_index_add
+from streams.resolution.offline import chunked, offline_steps
+from streams.resolution.steps import PendingPlay, ResolutionStep
+
+__all__ = [
+    "PendingPlay",
+    "ResolutionStep",
+    "ResolveReport",
+    "name_index_add",
+    "offline_steps",
+    "plays_resolve",
+]
+
+# Reasons stored in Play.unresolved_reason.
+REASON_NO_NAME = "no_track_name"
+REASON_NO_OFFLINE_MATCH = "no_offline_match"
+REASON_NO_MATCH = "no_match"
+_MAX_ATTEMPTS = 32767  # PositiveSmallIntegerField
+
+
+@dataclass
+class ResolveReport:
+    """What one resolution run did."""
+
+    resolved: int = 0
+    unresolved: int = 0
+    by_step: dict[str, int] = field(default_factory=dict)
+    unresolved_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def plays_pending(
+    *, user_id: int, history_import_id: int | None = None, include_unresolved: bool = True
+) -> list[PendingPlay]:
+    statuses = [ResolutionStatus.PENDING]
+    if include_unresolved:
+        statuses.append(ResolutionStatus.UNRESOLVED)
+    plays = Play.objects.filter(user_id=user_id, resolution_status__in=statuses)
+    if history_import_id is not None:
+        plays = plays.filter(history_import_id=history_import_id)
+    rows = plays.order_by("id").values_list(
+        "id", "track_name", "artist_name", "album_name", "spotify_track_uri", "resolve_attempts"
+    )
+    return [PendingPlay(*row) for row in rows.iterator(chunk_size=5000)]
+
+
+def _run_steps(
+    *, plays: list[PendingPlay], steps: Sequence[ResolutionStep]
+) -> tuple[dict[int, int], dict[str, int]]:
+    matched: dict[int, int] = {}
+    by_step: dict[str, int] = {}
+    remaining = plays
+    for step in steps:
+        found = step(plays=remaining) if remaining else {}
+        given = {p.id for p in remaining}
+        # A step may only claim plays it was given.
+        claimed = {pid: tid for pid, tid in found.items() if pid in given}
+        matched.update(claimed)
+        by_step[step.name] = by_step.get(step.name, 0) + len(claimed)
+        remaining = [p for p in remaining if p.id not in matched]
+    return matched, by_step
+
+
+def _unresolved_reason(play: PendingPlay, *, offline_only: bool) -> str:
+    if not play.track_name.strip():
+        return REASON_NO_NAME
+    return REASON_NO_OFFLINE_MATCH if offline_only else REASON_NO_MATCH
+
+
+def _write_outcome(*, matched: dict[int, int], unmatched: dict[str, list[int]]) -> None:
+    now = timezone.now()
+    attempts = Least(F("resolve_attempts") + 1, Value(_MAX_ATTEMPTS))
+    by_track: dict[int, list[int]] = defaultdict(list)
+    for play_id, track_id in matched.items():
+        by_track[track_id].append(play_id)
+    with transaction.atomic():
+        for track_id, play_ids in by_track.items():
+            for chunk in chunked(play_ids):
+                Play.objects.filter(id__in=chunk).update(
+                    track_id=track_id,
+                    resolution_status=ResolutionStatus.RESOLVED,
+                    unresolved_reason="",
+                    resolve_attempts=attempts,
+                    last_resolve_at=now,
+                )
+        for reason, play_ids in unmatched.items():
+            for chunk in chunked(play_ids):
+                Play.objects.filter(id__in=chunk).update(
+                    resolution_status=ResolutionStatus.UNRESOLVED,
+                    unresolved_reason=reason,
+                    resolve_attempts=attempts,
+                    last_resolve_at=now,
+                )
+
+
+def plays_resolve(
+    *,
+    user_id: int,
+    history_import_id: int | None = None,
+    steps: Sequence[ResolutionStep] | None = None,
+    include_unresolved: bool = True,
+) -> ResolveReport:
+    """Resolve the user's pending (and, for retries, unresolved) plays.
+
+    With `history_import_id`, only that import's plays. Plays no step matches are
+    marked unresolved with a reason; every play considered has its attempts bumped.
+    """
+    chain = list(steps) if steps is not None else offline_steps()
+    plays = plays_pending(
+        user_id=user_id,
+        history_import_id=history_import_id,
+        include_unresolved=include_unresolved,
+    )
+    matched, by_step = _run_steps(plays=plays, steps=chain)
+    offline_only = not any(step.needs_network for step in chain)
+    unmatched: dict[str, list[int]] = defaultdict(list)
+    for play in plays:
+        if play.id not in matched:
+            unmatched[_unresolved_reason(play, offline_only=offline_only)].append(play.id)
+    _write_outcome(matched=matched, unmatched=unmatched)
+    reasons = Counter({reason: len(ids) for reason, ids in unmatched.items()})
+    return ResolveReport(
+        resolved=len(matched),
+        unresolved=sum(reasons.values()),
+        by_step=by_step,
+        unresolved_by_reason=dict(reasons),
+    )
