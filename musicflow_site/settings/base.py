@@ -191,6 +191,46 @@ MUSICFLOW_NEGATIVE_RATIO = env.float("MUSICFLOW_NEGATIVE_RATIO", default=3.0)
 MUSICFLOW_RETRAIN_MIN_NEW_PLAYS = env.int("MUSICFLOW_RETRAIN_MIN_NEW_PLAYS", default=200)
 
 # --- feature sources ---
+# Base URLs are settings so tests (and self-hosted mirrors) can point the clients elsewhere.
+SPOTIFY_API_URL = env("SPOTIFY_API_URL", default="https://api.spotify.com/v1/")
+SPOTIFY_ACCOUNTS_URL = env("SPOTIFY_ACCOUNTS_URL", default="https://accounts.spotify.com/")
+RECCOBEATS_API_URL = env("RECCOBEATS_API_URL", default="https://api.reccobeats.com/v1/")
+# Spotify is optional: with no client id its steps are skipped (and reported as skipped).
+SPOTIFY_CLIENT_ID = env("SPOTIFY_CLIENT_ID", default="")
+SPOTIFY_CLIENT_SECRET = env("SPOTIFY_CLIENT_SECRET", default="")
+# The chain's order; each source only fills what the ones before it left missing.
+MUSICFLOW_FEATURE_SOURCES = env.list(
+    "MUSICFLOW_FEATURE_SOURCES", default=["catalog", "reccobeats", "spotify"]
+)
+# A 403 from a Spotify capability (audio features, batch tracks) parks it this long.
+MUSICFLOW_CAPABILITY_UNAVAILABLE_HOURS = env.float(
+    "MUSICFLOW_CAPABILITY_UNAVAILABLE_HOURS", default=24.0
+)
+# Every outbound call: (connect, read) timeouts, bounded attempts with backoff, and the
+# longest Retry-After waited out inside a call (longer ones reschedule the task).
+MUSICFLOW_HTTP_CONNECT_TIMEOUT = env.float("MUSICFLOW_HTTP_CONNECT_TIMEOUT", default=3.05)
+MUSICFLOW_HTTP_READ_TIMEOUT = env.float("MUSICFLOW_HTTP_READ_TIMEOUT", default=10.0)
+MUSICFLOW_HTTP_ATTEMPTS = env.int("MUSICFLOW_HTTP_ATTEMPTS", default=3)
+MUSICFLOW_HTTP_BACKOFF_SECONDS = env.float("MUSICFLOW_HTTP_BACKOFF_SECONDS", default=0.5)
+MUSICFLOW_HTTP_MAX_INLINE_WAIT_SECONDS = env.float(
+    "MUSICFLOW_HTTP_MAX_INLINE_WAIT_SECONDS", default=2.0
+)
+# Shared (all workers) pacing per service: minimum seconds between two requests.
+MUSICFLOW_SOURCE_MIN_INTERVAL = {
+    "spotify": env.float("MUSICFLOW_SPOTIFY_MIN_INTERVAL", default=0.1),
+    "reccobeats": env.float("MUSICFLOW_RECCOBEATS_MIN_INTERVAL", default=0.2),
+}
+# Fuzzy matching of unresolved plays against the local catalog (rapidfuzz, 0-100).
+MUSICFLOW_FUZZY_MATCH_THRESHOLD = env.float("MUSICFLOW_FUZZY_MATCH_THRESHOLD", default=90.0)
+# Spotify search: results per query (Spotify allows at most 10) and the score (0-100)
+# a result needs on normalised title, artist and duration to be accepted.
+MUSICFLOW_SPOTIFY_SEARCH_LIMIT = env.int("MUSICFLOW_SPOTIFY_SEARCH_LIMIT", default=10)
+MUSICFLOW_SEARCH_MATCH_THRESHOLD = env.float("MUSICFLOW_SEARCH_MATCH_THRESHOLD", default=85.0)
+# A background enrichment task works this long, saves its progress and queues its own
+# continuation, so it always ends well inside the cluster's timeout.
+MUSICFLOW_ENRICHMENT_SLICE_SECONDS = env.float("MUSICFLOW_ENRICHMENT_SLICE_SECONDS", default=60.0)
+# A running job whose heartbeat is older than this lost its worker and may be taken over.
+MUSICFLOW_ENRICHMENT_STALE_SECONDS = env.float("MUSICFLOW_ENRICHMENT_STALE_SECONDS", default=180.0)
 
 # --- api ---
 

@@ -1,0 +1,1 @@
+"""One client module per external service; every outbound HTTP call goes through them."""
