@@ -1,0 +1,82 @@
+"""The one sklearn Pipeline that is trained, saved and served.
+
+Raw samples go in (any field may be missing), predicted stream counts come out. The
+feature step, imputation and scaling are fitted with the model and saved with it, so
+serving cannot drift from training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from predictor.ml.features import features_build
+
+# The Poisson deviance is undefined for a prediction of 0 or less; a count model
+# predicting "never" means "almost never".
+PREDICTION_FLOOR = 1e-6
+
+
+class PositiveRegressor(RegressorMixin, BaseEstimator):
+    """Wraps any regressor so its predictions are strictly positive counts.
+
+    Forests can predict exactly 0 and an MLP can go negative; both are clipped to
+    `floor` so every candidate can be scored by Poisson deviance and served as a count.
+    """
+
+    def __init__(self, estimator: BaseEstimator | None = None, floor: float = PREDICTION_FLOOR):
+        self.estimator = estimator
+        self.floor = floor
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> PositiveRegressor:
+        base = self.estimator if self.estimator is not None else HistGradientBoostingRegressor()
+        self.estimator_ = clone(base).fit(X, y)
+        if hasattr(self.estimator_, "n_features_in_"):
+            self.n_features_in_ = self.estimator_.n_features_in_
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(self.estimator_.predict(X), self.floor, None)
+
+
+def estimator_name(estimator: BaseEstimator) -> str:
+    """The wrapped estimator's class name ("HistGradientBoostingRegressor", ...)."""
+    if isinstance(estimator, PositiveRegressor) and estimator.estimator is not None:
+        estimator = estimator.estimator
+    return type(estimator).__name__
+
+
+def pipeline_build(
+    *, estimator: BaseEstimator | None = None, include_context: bool = True
+) -> Pipeline:
+    """features -> median imputation (+ missing flags) -> scaling -> positive model."""
+    model = estimator if isinstance(estimator, PositiveRegressor) else PositiveRegressor(estimator)
+    return Pipeline(
+        [
+            ("features", features_build(include_context=include_context)),
+            (
+                "impute",
+                # keep_empty_features: a field no source returned (e.g. markets) stays
+                # a column, so the feature list never depends on the training data.
+                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+            ),
+            ("scale", StandardScaler()),
+            ("model", model),
+        ]
+    )
+
+
+def pipeline_feature_names(*, pipeline: Pipeline) -> list[str]:
+    """The processed feature names a fitted pipeline's model consumes (before flags)."""
+    selector = pipeline.named_steps["features"].steps[-1][1]
+    return [str(name) for name in selector.get_feature_names_out()]
+
+
+def pipeline_processed(*, pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+    """The processed features of `frame`, as the fitted pipeline computes them."""
+    return pipeline.named_steps["features"].transform(frame)

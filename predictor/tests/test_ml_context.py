@@ -1,0 +1,108 @@
+"""User-context features: leave-one-track-out familiarity that cannot leak the target."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from predictor.ml.context import CONTEXT_FEATURES, context_add, name_key
+from predictor.ml.records import PlayedName, TrackSample, played_frame, samples_frame
+
+
+def _played() -> pd.DataFrame:
+    return played_frame(
+        rows=[
+            PlayedName("Song One", "Artist A", "Album X", plays=6, streams=5),
+            PlayedName("Song Two", "Artist A", "Album X", plays=4, streams=3),
+            PlayedName("Song Three", "Artist A", "Album Y", plays=2, streams=0),
+            PlayedName("Other", "Artist B", "Album Z", plays=10, streams=10),
+        ]
+    )
+
+
+def _context(*samples: TrackSample, played: pd.DataFrame | None = None) -> pd.DataFrame:
+    frame = samples_frame(samples=samples)
+    return context_add(samples=frame, played=_played() if played is None else played)
+
+
+def test_a_tracks_own_streams_never_count_towards_its_artist_familiarity():
+    rows = _context(
+        TrackSample(name="Song One", artists=("Artist A",), album="Album X"),
+        TrackSample(name="Never Played", artists=("Artist A",), album="Album X"),
+        TrackSample(name="Unknown", artists=("Nobody",)),
+    )
+    assert rows["artist_streams_other"].tolist() == [3.0, 8.0, 0.0]
+    assert rows["artist_tracks_other"].tolist() == [1.0, 2.0, 0.0]
+    assert rows["album_streams_other"].tolist() == [3.0, 8.0, 0.0]
+    # Shares leave the track out of the denominator too: 18 streams minus its own 5.
+    assert rows["artist_stream_share"].tolist()[:2] == [3 / 13, 8 / 18]
+
+
+def test_skip_rate_counts_the_other_plays_under_the_stream_threshold():
+    rows = _context(
+        TrackSample(name="Song One", artists=("Artist A",)),
+        TrackSample(name="Unknown", artists=("Nobody",)),
+    )
+    # Other plays of Artist A: 4 + 2 = 6, of which 3 were streams.
+    assert rows["artist_skip_rate_other"].tolist()[0] == 0.5
+    assert math.isnan(rows["artist_skip_rate_other"].tolist()[1])
+
+
+def test_names_match_across_case_accents_featuring_and_remaster_suffixes():
+    assert name_key("Song One (feat. Someone)") == name_key("song one")
+    assert name_key("Song One - 2011 Remaster") == name_key("SONG ONE")
+    assert name_key("Beyoncé") == name_key("beyonce")
+    assert name_key("Tera Fitoor") != name_key("Tera")
+    assert name_key(None) == ""
+    rows = _context(TrackSample(name="SONG ONE - Remastered 2009", artists=("ártist a",)))
+    assert rows["artist_streams_other"].tolist() == [3.0]
+
+
+def test_plays_resolved_to_the_track_are_its_own_even_under_another_name():
+    played = played_frame(
+        rows=[
+            PlayedName("Exported Title", "Artist A", plays=4, streams=4, spotify_id="id-1"),
+            PlayedName("Another", "Artist A", plays=1, streams=1),
+        ]
+    )
+    rows = _context(
+        TrackSample(spotify_id="id-1", name="Catalog Title", artists=("Artist A",)),
+        played=played,
+    )
+    assert rows["artist_streams_other"].tolist() == [1.0]
+
+
+def test_all_credited_artists_count_and_a_user_with_no_plays_gets_zeros():
+    rows = _context(TrackSample(name="Duet", artists=("Artist A", "Artist B")))
+    assert rows["artist_streams_other"].tolist() == [18.0]
+    empty = _context(TrackSample(name="Duet", artists=("Artist A",)), played=played_frame(rows=[]))
+    assert empty["artist_streams_other"].tolist() == [0.0]
+    assert math.isnan(empty["artist_skip_rate_other"].tolist()[0])
+
+
+def test_context_add_returns_a_copy_and_keeps_the_input_untouched():
+    frame = samples_frame(samples=[TrackSample(name="Song One", artists=("Artist A",))])
+    before = frame.copy(deep=True)
+    out = context_add(samples=frame, played=_played())
+    pd.testing.assert_frame_equal(frame, before)
+    assert set(CONTEXT_FEATURES) <= set(out.columns)
+
+
+@settings(max_examples=40, deadline=None)
+@given(own_streams=st.integers(0, 500), own_extra_plays=st.integers(0, 50))
+def test_changing_a_tracks_own_streams_never_changes_its_context(own_streams, own_extra_plays):
+    base = [
+        PlayedName("Other", "Artist A", "Album X", plays=7, streams=5),
+        PlayedName("Third", "Artist A", "Album X", plays=1, streams=0),
+    ]
+    own = PlayedName(
+        "Mine", "Artist A", "Album X", plays=own_streams + own_extra_plays, streams=own_streams
+    )
+    sample = TrackSample(name="Mine", artists=("Artist A",), album="Album X")
+    with_own = _context(sample, played=played_frame(rows=[*base, own]))
+    without = _context(sample, played=played_frame(rows=base))
+    for name in CONTEXT_FEATURES:
+        assert with_own[name].tolist() == without[name].tolist()

@@ -1,0 +1,49 @@
+"""The one Pipeline: every input may be missing, predictions are positive counts."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LinearRegression
+
+from predictor.ml.features import feature_names
+from predictor.ml.pipeline import (
+    PREDICTION_FLOOR,
+    PositiveRegressor,
+    estimator_name,
+    pipeline_build,
+    pipeline_feature_names,
+)
+from predictor.ml.records import TrackSample, samples_frame
+
+
+def test_pipeline_trains_and_predicts_when_every_input_is_missing(synthetic):
+    frame = synthetic.frame.copy()
+    # A source that never returns markets, and one row with nothing at all.
+    frame["available_markets_count"] = None
+    blank = samples_frame(samples=[TrackSample()])
+    pipeline = pipeline_build(include_context=True).fit(frame, synthetic.target)
+    predicted = pipeline.predict(blank)
+    assert predicted.shape == (1,)
+    assert predicted[0] > 0
+    assert np.isfinite(predicted[0])
+    assert pipeline_feature_names(pipeline=pipeline) == feature_names(include_context=True)
+
+
+def test_a_model_without_context_ignores_the_context_columns(synthetic):
+    pipeline = pipeline_build(include_context=False).fit(synthetic.frame, synthetic.target)
+    changed = synthetic.frame.head(20).copy()
+    changed["artist_streams_other"] = 10_000
+    np.testing.assert_allclose(
+        pipeline.predict(changed), pipeline.predict(synthetic.frame.head(20))
+    )
+    assert "artist_streams_other" not in pipeline_feature_names(pipeline=pipeline)
+
+
+def test_positive_regressor_clips_negative_predictions_to_the_floor():
+    x = np.arange(10, dtype=float).reshape(-1, 1)
+    y = np.arange(10, dtype=float)
+    model = PositiveRegressor(LinearRegression()).fit(x, y)
+    predicted = model.predict(np.array([[-50.0], [5.0]]))
+    assert predicted[0] == PREDICTION_FLOOR
+    assert predicted[1] == 5.0
+    assert estimator_name(model) == "LinearRegression"
