@@ -8,10 +8,11 @@ PORT ?= 8000
 
 .PHONY: install run test lint format bench migrate clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	npm ci --no-audit --no-fund
 	touch $(STAMP)
 
 install: $(STAMP)

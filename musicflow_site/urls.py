@@ -10,4 +10,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # --- api ---
     # --- website ---
+    path("", include("website.urls")),
+    path("", include("social_django.urls", namespace="social")),
 ]

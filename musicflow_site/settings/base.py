@@ -235,3 +235,39 @@ MUSICFLOW_ENRICHMENT_STALE_SECONDS = env.float("MUSICFLOW_ENRICHMENT_STALE_SECON
 # --- api ---
 
 # --- website ---
+INSTALLED_APPS = [*INSTALLED_APPS, "website"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("website.context_processors.site")
+LOGIN_REDIRECT_URL = "website:dashboard"
+
+# Chart.js comes from npm (`make install` runs `npm ci`); only its dist/ folder is served.
+STATICFILES_DIRS = [
+    *STATICFILES_DIRS,
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
+
+# Log in with Spotify (on when SPOTIFY_CLIENT_ID is set) or with a password.
+AUTHENTICATION_BACKENDS = [
+    "website.spotify_auth.MusicFlowSpotifyOAuth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# /v1/me returns the id and display name without any scope; ask for nothing more.
+SOCIAL_AUTH_SPOTIFY_SCOPE: list[str] = []
+SOCIAL_AUTH_SPOTIFY_IGNORE_DEFAULT_SCOPE = True
+SOCIAL_AUTH_REQUESTS_TIMEOUT = env.int("SOCIAL_AUTH_REQUESTS_TIMEOUT", default=10)
+SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/dashboard/"
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "website.pipeline.user_from_spotify",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+)
+# Fernet key for Spotify tokens at rest; production requires it, elsewhere an empty
+# value means "derive one from SECRET_KEY".
+MUSICFLOW_TOKEN_ENCRYPTION_KEY = env("MUSICFLOW_TOKEN_ENCRYPTION_KEY", default="")
+# Refresh a user's Spotify access token when it has less than this left.
+MUSICFLOW_SPOTIFY_TOKEN_REFRESH_MARGIN = env.int(
+    "MUSICFLOW_SPOTIFY_TOKEN_REFRESH_MARGIN", default=300
+)

@@ -19,3 +19,7 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- website ---
+# Spotify tokens are encrypted at rest; a deployment must bring its own key.
+MUSICFLOW_TOKEN_ENCRYPTION_KEY = env("MUSICFLOW_TOKEN_ENCRYPTION_KEY")
