@@ -301,3 +301,125 @@ class Play(models.Model):
     def spotify_track_id(self) -> str | None:
         uri = self.spotify_track_uri or ""
         return uri.rsplit(":", 1)[-1] if uri.startswith("spotify:track:") else None
+
+
+# --- feature sources & enrichment ---
+
+
+class SourceCapability(models.Model):
+    """A capability of an external source that answered 403 (Spotify's audio features
+    or batch tracks for Development-mode apps), parked until ``unavailable_until``."""
+
+    source = models.CharField(max_length=32)
+    capability = models.CharField(max_length=32)
+    unavailable_until = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "capability"], name="source_capability_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}.{self.capability} unavailable until {self.unavailable_until}"
+
+
+class SourceRateLimit(models.Model):
+    """The rate limiter one external service shares across every worker.
+
+    ``next_request_at`` paces requests (compare-and-set, so two workers never take the
+    same slot); ``blocked_until`` is set from a 429's Retry-After and stops every
+    worker from calling the service before then.
+    """
+
+    source = models.CharField(max_length=32, unique=True)
+    next_request_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.source} rate limit"
+
+
+class EnrichmentStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    WAITING = "waiting", "Waiting for a rate limit"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_ENRICHMENT_STATUSES = (
+    EnrichmentStatus.QUEUED,
+    EnrichmentStatus.RUNNING,
+    EnrichmentStatus.WAITING,
+)
+
+
+class EnrichmentJob(models.Model):
+    """Background resolution + enrichment of one user's plays and tracks, with progress.
+
+    ``generation`` is bumped whenever new work is requested; a run only marks the job
+    done if no request arrived since it started, so no import is ever left behind.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrichment_jobs"
+    )
+    status = models.CharField(
+        max_length=8, choices=EnrichmentStatus.choices, default=EnrichmentStatus.QUEUED
+    )
+    generation = models.PositiveIntegerField(default=1)
+    plays_resolved = models.PositiveIntegerField(default=0)
+    plays_unresolved = models.PositiveIntegerField(default=0)
+    names_searched = models.PositiveIntegerField(default=0)
+    names_remaining = models.PositiveIntegerField(default=0)
+    tracks_done = models.PositiveIntegerField(default=0)
+    tracks_remaining = models.PositiveIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    # Human-readable notes about skipped steps ("Spotify not configured", a 403 ...).
+    notes = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=["queued", "running", "waiting"]),
+                name="one_active_enrichment_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Enrichment {self.pk} ({self.status}) for {self.user_id}"
+
+    @property
+    def done(self) -> int:
+        return self.names_searched + self.tracks_done
+
+    @property
+    def remaining(self) -> int:
+        return self.names_remaining + self.tracks_remaining
+
+
+class NameSearch(models.Model):
+    """A normalised "title|artist" that Spotify search found no match for, and when.
+
+    Matches are stored as name-index keys instead; this remembers misses so later runs
+    do not search again before MUSICFLOW_SEARCH_RECHECK_DAYS.
+    """
+
+    key = models.CharField(max_length=1100, unique=True)
+    searched_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key
