@@ -59,3 +59,60 @@ def user(django_user_model):
 @pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user(username="bob", password="bob-pass-123")
+
+
+# --- api ---
+@pytest.fixture
+def api_client():
+    """An anonymous DRF test client."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def owner_client(user):
+    """`user` (alice) calling with her API token, as a program would."""
+    from rest_framework.test import APIClient
+
+    from musicflow_site.api.services import api_token_get_or_create
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_get_or_create(user=user).key}")
+    return client
+
+
+@pytest.fixture
+def other_client(other_user):
+    """`other_user` (bob), with his own token: he must never see alice's data."""
+    from rest_framework.test import APIClient
+
+    from musicflow_site.api.services import api_token_get_or_create
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_get_or_create(user=other_user).key}")
+    return client
+
+
+@pytest.fixture
+def process_local_cache(settings):
+    """A private in-memory cache, so query counts do not depend on the cache backend
+    (throttle counters cost queries with the database cache, none with Redis)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"api-tests-{id(settings)}",
+        }
+    }
+
+
+@pytest.fixture
+def throttle_rates(settings):
+    """Set throttle rates for one test: `throttle_rates(anon="2/min")`."""
+
+    def apply(**rates: str) -> None:
+        rest = dict(settings.REST_FRAMEWORK)
+        rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], **rates}
+        settings.REST_FRAMEWORK = rest
+
+    return apply

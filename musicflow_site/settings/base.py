@@ -233,6 +233,56 @@ MUSICFLOW_ENRICHMENT_SLICE_SECONDS = env.float("MUSICFLOW_ENRICHMENT_SLICE_SECON
 MUSICFLOW_ENRICHMENT_STALE_SECONDS = env.float("MUSICFLOW_ENRICHMENT_STALE_SECONDS", default=180.0)
 
 # --- api ---
+# Token first: an anonymous API call then gets 401 with `WWW-Authenticate: Token`
+# (session-first would answer 403); the session still serves the browsable API.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "musicflow_site.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "musicflow_site.api.exception_handlers.api_exception_handler",
+    # Counters live in the default cache (database table or Redis): shared by all workers.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "musicflow_site.api.throttles.AnonThrottle",
+        "musicflow_site.api.throttles.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("MUSICFLOW_THROTTLE_ANON", default="60/min"),
+        "user": env("MUSICFLOW_THROTTLE_USER", default="600/min"),
+        "prediction_batch": env("MUSICFLOW_THROTTLE_PREDICTION_BATCH", default="30/min"),
+        "token": env("MUSICFLOW_THROTTLE_TOKEN", default="10/min"),
+    },
+    # Behind a reverse proxy set this to the number of proxies, so throttles see the
+    # client's address rather than the proxy's.
+    "NUM_PROXIES": env.int("MUSICFLOW_NUM_PROXIES", default=None),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MusicFlow API",
+    "DESCRIPTION": (
+        "Predicts how many times you would stream a song, from your own Spotify history. "
+        "Authenticate with a session (the website) or `Authorization: Token <key>` "
+        "(POST /api/token/). /health and /prediction/ also work anonymously, against the "
+        "site's default model. The original endpoints are also served at the site root "
+        "(/health, /raw_features/, /features/, /prediction/)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "PREPROCESSING_HOOKS": ["musicflow_site.api.schema.only_api_paths"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc are served from the sidecar package: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- website ---
 INSTALLED_APPS = [*INSTALLED_APPS, "website"]
