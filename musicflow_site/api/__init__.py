@@ -1,0 +1,1 @@
+"""The REST API's shared plumbing: errors, pagination, throttles, health, schema helpers."""

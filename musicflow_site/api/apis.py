@@ -1,0 +1,93 @@
+"""Site-wide API operations: the health check and API tokens."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from musicflow_site.api.health import health_report
+from musicflow_site.api.schema import error_responses
+from musicflow_site.api.services import api_token_obtain
+from musicflow_site.api.throttles import AnonThrottle, TokenThrottle
+
+
+class HealthApi(APIView):
+    permission_classes = [AllowAny]
+    # No session or token lookup: the check costs the same for every caller.
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonThrottle]
+
+    class OutputSerializer(serializers.Serializer):
+        class DatabaseSerializer(serializers.Serializer):
+            ok = serializers.BooleanField()
+            vendor = serializers.CharField()
+            error = serializers.CharField(help_text="Empty when ok.")
+
+        class ClusterSerializer(serializers.Serializer):
+            ok = serializers.BooleanField(help_text="At least one task cluster is alive.")
+            clusters = serializers.IntegerField(help_text="Task clusters with a heartbeat.")
+            last_heartbeat = serializers.DateTimeField(allow_null=True)
+
+        status = serializers.ChoiceField(
+            choices=["ok", "degraded", "unavailable"],
+            help_text="ok: everything works; degraded: predictions work, something else "
+            "does not (see reasons); unavailable: predictions cannot be served (503).",
+        )
+        reasons = serializers.ListField(child=serializers.CharField())
+        database = DatabaseSerializer()
+        cluster = ClusterSerializer()
+
+    @extend_schema(
+        operation_id="health",
+        summary="Health check",
+        description="The database, the task cluster's heartbeat, the active models and the "
+        "feature sources. 200 while predictions can be served, 503 with the reasons when not.",
+        auth=[],
+        responses={
+            200: OutputSerializer,
+            503: OpenApiResponse(OutputSerializer, description="Cannot serve predictions."),
+            **error_responses(status.HTTP_429_TOO_MANY_REQUESTS),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        report = health_report()
+        code = status.HTTP_200_OK if report.serving else status.HTTP_503_SERVICE_UNAVAILABLE
+        return Response(self.OutputSerializer(report).data, status=code)
+
+
+class TokenCreateApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [TokenThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=256, style={"input_type": "password"})
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField(source="key", help_text="Send as `Authorization: Token …`.")
+
+    @extend_schema(
+        operation_id="token_create",
+        summary="Get your API token",
+        description="Exchanges a username and password for the user's API token (created on "
+        "first use; the same token afterwards).",
+        auth=[],
+        request=InputSerializer,
+        responses={
+            200: OutputSerializer,
+            **error_responses(
+                status.HTTP_400_BAD_REQUEST,
+                status.HTTP_429_TOO_MANY_REQUESTS,
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = api_token_obtain(request=request._request, **serializer.validated_data)
+        return Response(self.OutputSerializer(token).data)

@@ -1,0 +1,23 @@
+"""Routes under /api/ (namespace "api"); the schema and its two viewers are served here."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+
+from musicflow_site.api.apis import HealthApi, TokenCreateApi
+
+app_name = "api"
+
+urlpatterns = [
+    path("health", HealthApi.as_view(), name="health"),
+    path("token/", TokenCreateApi.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include("streams.api_urls")),
+]

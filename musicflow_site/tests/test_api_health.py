@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError
+from django_q.brokers import get_broker
+from django_q.signing import SignedPackage
+from django_q.status import Stat, Status
+
+from musicflow_site.api.health import health_cluster_forget
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_memoised_heartbeat():
+    health_cluster_forget()
+    yield
+    health_cluster_forget()
+
+
+def _cluster_heartbeat(cluster_id: str = "test-cluster") -> Status:
+    """Publish a cluster status the way a running django-q2 sentinel does."""
+    status = Status(pid=1234, cluster_id=cluster_id)
+    get_broker().set_stat(Stat.get_key(cluster_id), SignedPackage.dumps(status, True), 30)
+    return status
+
+
+def test_health_is_public_and_reports_the_database(api_client):
+    response = api_client.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"]["ok"] is True
+    assert body["database"]["vendor"] in {"sqlite", "postgresql"}
+
+
+def test_original_health_path_answers_like_the_api_one(api_client):
+    assert api_client.get("/health").json().keys() == api_client.get("/api/health").json().keys()
+
+
+def test_no_task_cluster_is_degraded_with_a_reason(api_client):
+    body = api_client.get("/api/health").json()
+    assert body["cluster"] == {"ok": False, "clusters": 0, "last_heartbeat": None}
+    assert body["status"] == "degraded"
+    assert any("task cluster" in reason for reason in body["reasons"])
+
+
+def test_a_cluster_heartbeat_is_reported(api_client):
+    beat = _cluster_heartbeat()
+    body = api_client.get("/api/health").json()
+    assert body["cluster"]["ok"] is True
+    assert body["cluster"]["clusters"] == 1
+    assert body["cluster"]["last_heartbeat"].startswith(beat.timestamp.strftime("%Y-%m-%dT%H:%M"))
+    assert not any("task cluster" in reason for reason in body["reasons"])
+
+
+def test_unreachable_database_is_503_with_the_reason(api_client, monkeypatch):
+    # The database driver is the edge here: make its cursor fail like a lost server.
+    from django.db import connection
+
+    def broken_cursor(*args, **kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
+    response = api_client.get("/api/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["reasons"] == ["database unreachable"]
+    assert body["database"]["error"] == "connection refused"
+
+
+def test_health_is_throttled_for_anonymous_callers(api_client, throttle_rates):
+    throttle_rates(anon="2/min")
+    codes = [api_client.get("/api/health").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    response = api_client.get("/api/health")
+    assert response.json()["code"] == "throttled"
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["retry_after"] == int(response["Retry-After"])
