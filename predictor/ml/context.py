@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -46,26 +47,66 @@ def name_key(text: object) -> str:
     return key or text.strip().casefold()
 
 
-def _played_keys(played: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+def _played_table(played: pd.DataFrame) -> pd.DataFrame:
+    # A resolved play belongs to its track even when the export spelled it differently.
+    titles = played["resolved_name"].where(played["resolved_name"].notna(), played["track_name"])
     table = pd.DataFrame(
         {
             "artist_key": played["artist_name"].map(name_key),
-            "track_key": played["track_name"].map(name_key),
+            "track_key": titles.map(name_key),
             "album_key": played["album_name"].map(name_key),
             "plays": pd.to_numeric(played["plays"], errors="coerce").fillna(0.0),
             "streams": pd.to_numeric(played["streams"], errors="coerce").fillna(0.0),
         }
     )
-    # A resolved play belongs to its track even when the export spelled it differently.
-    ids = played["spotify_id"].where(played["spotify_id"].notna(), None)
-    sample_keys = pd.Series(
-        samples["name"].map(name_key).to_numpy(), index=samples["spotify_id"].to_numpy()
-    )
-    sample_keys = sample_keys[sample_keys.index.notna()]
-    sample_keys = sample_keys[~sample_keys.index.duplicated()]
-    canonical = ids.map(sample_keys)
-    table["track_key"] = canonical.where(canonical.notna(), table["track_key"])
     return table[table["artist_key"] != ""]
+
+
+def _sum_by(table: pd.DataFrame, keys: list[str], suffix: str) -> pd.DataFrame:
+    grouped = table.groupby(keys, as_index=False)[["plays", "streams"]].sum()
+    if suffix == "artist":
+        per_track = table.groupby(["artist_key", "track_key"])["streams"].sum()
+        counts = (per_track > 0).groupby(level="artist_key").sum()
+        grouped["streamed_tracks"] = grouped["artist_key"].map(counts).astype(float)
+    return grouped.rename(columns={c: f"{c}_{suffix}" for c in grouped.columns if c not in keys})
+
+
+@dataclass(frozen=True)
+class ContextIndex:
+    """The user's plays, pre-aggregated once so many samples can be looked up cheaply.
+
+    Serving builds it once per user (and caches it); training builds it once per
+    dataset.
+    """
+
+    per_artist: pd.DataFrame
+    per_track: pd.DataFrame
+    per_album: pd.DataFrame
+    per_album_track: pd.DataFrame
+    total_streams: float
+
+    @property
+    def empty(self) -> bool:
+        return self.per_artist.empty
+
+
+def context_index_build(*, played: pd.DataFrame) -> ContextIndex:
+    """Aggregates a per-name streams table (see records.played_frame)."""
+    table = _played_table(played) if len(played) else None
+    if table is None or table.empty:
+        table = pd.DataFrame(
+            {
+                c: pd.Series(dtype=float if c in ("plays", "streams") else str)
+                for c in ("artist_key", "track_key", "album_key", "plays", "streams")
+            }
+        )
+    return ContextIndex(
+        per_artist=_sum_by(table, ["artist_key"], "artist"),
+        per_track=_sum_by(table, ["artist_key", "track_key"], "own"),
+        per_album=_sum_by(table, ["artist_key", "album_key"], "album"),
+        per_album_track=_sum_by(table, ["artist_key", "album_key", "track_key"], "album_own"),
+        total_streams=float(table["streams"].sum()),
+    )
 
 
 def _sample_artists(samples: pd.DataFrame) -> pd.DataFrame:
@@ -82,59 +123,60 @@ def _sample_artists(samples: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(["row", "artist_key"]).drop(columns="artist")
 
 
-def _sum_by(table: pd.DataFrame, keys: list[str], suffix: str) -> pd.DataFrame:
-    grouped = table.groupby(keys, as_index=False)[["plays", "streams"]].sum()
-    grouped["streamed_tracks"] = 0.0
-    if suffix == "artist":
-        per_track = table.groupby(["artist_key", "track_key"])["streams"].sum()
-        counts = (per_track > 0).groupby(level="artist_key").sum()
-        grouped["streamed_tracks"] = grouped["artist_key"].map(counts).astype(float)
-    return grouped.rename(columns={c: f"{c}_{suffix}" for c in grouped.columns if c not in keys})
+def context_add(
+    *,
+    samples: pd.DataFrame,
+    played: pd.DataFrame | None = None,
+    index: ContextIndex | None = None,
+) -> pd.DataFrame:
+    """A copy of `samples` with every CONTEXT_FEATURES column filled.
 
-
-def context_add(*, samples: pd.DataFrame, played: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `samples` with every CONTEXT_FEATURES column filled from `played`.
-
-    A user with no plays gets zeros (they truly know none of the artists), except the
-    skip rate, which is undefined (NaN) when there are no other plays to rate.
+    Pass the user's per-name streams table as `played`, or an index already built
+    from it. A user with no plays gets zeros (they truly know none of the artists),
+    except the skip rate, which is undefined (NaN) when there are no other plays.
     """
+    if index is None:
+        index = context_index_build(played=played if played is not None else pd.DataFrame())
     out = samples.copy()
-    table = _played_keys(played, samples) if len(played) else None
-    per_row = _context_rows(samples, table)
+    per_row = _context_rows(samples, index)
     for name in CONTEXT_FEATURES:
         out[name] = per_row[name].to_numpy()
     return out
 
 
-def _context_rows(samples: pd.DataFrame, table: pd.DataFrame | None) -> pd.DataFrame:
+def _pairs(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
+    pairs = _sample_artists(samples)
+    pairs = pairs.merge(index.per_artist, how="left", on="artist_key")
+    pairs = pairs.merge(index.per_track, how="left", on=["artist_key", "track_key"])
+    pairs = pairs.merge(index.per_album, how="left", on=["artist_key", "album_key"])
+    pairs = pairs.merge(
+        index.per_album_track, how="left", on=["artist_key", "album_key", "track_key"]
+    )
+    numeric = pairs.columns.difference(["row", "artist_key", "track_key", "album_key"])
+    pairs[numeric] = pairs[numeric].astype(float).fillna(0.0)
+    pairs["other_streams"] = pairs["streams_artist"] - pairs["streams_own"]
+    pairs["other_plays"] = pairs["plays_artist"] - pairs["plays_own"]
+    pairs["other_tracks"] = pairs["streamed_tracks_artist"] - (pairs["streams_own"] > 0)
+    # An unknown album ("") must not pool every album-less play together.
+    has_album = pairs["album_key"] != ""
+    album_other = pairs["streams_album"] - pairs["streams_album_own"]
+    pairs["album_other"] = album_other.where(has_album, 0.0)
+    return pairs
+
+
+def _context_rows(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
     rows = pd.DataFrame(index=np.arange(len(samples)))
-    if table is None or table.empty:
+    if index.empty:
         for name in CONTEXT_FEATURES:
             rows[name] = 0.0
         rows["artist_skip_rate_other"] = np.nan
         return rows
-    pairs = _sample_artists(samples)
-    pairs = pairs.merge(_sum_by(table, ["artist_key"], "artist"), how="left", on="artist_key")
-    own = _sum_by(table, ["artist_key", "track_key"], "own")
-    pairs = pairs.merge(own, how="left", on=["artist_key", "track_key"])
-    album = _sum_by(table, ["artist_key", "album_key"], "album")
-    pairs = pairs.merge(album, how="left", on=["artist_key", "album_key"])
-    album_own = _sum_by(table, ["artist_key", "album_key", "track_key"], "album_own")
-    pairs = pairs.merge(album_own, how="left", on=["artist_key", "album_key", "track_key"])
-    pairs = pairs.fillna(0.0)
-    pairs["other_streams"] = pairs["streams_artist"] - pairs["streams_own"]
-    pairs["other_plays"] = pairs["plays_artist"] - pairs["plays_own"]
-    pairs["other_tracks"] = pairs["streamed_tracks_artist"] - (pairs["streams_own"] > 0)
-    # An album key of "" (unknown album) must not pool every album-less play together.
-    has_album = pairs["album_key"] != ""
-    pairs["album_other"] = (pairs["streams_album"] - pairs["streams_album_own"]).where(
-        has_album, 0
-    )
     columns = ["other_streams", "other_plays", "other_tracks", "album_other", "streams_own"]
-    sums = pairs.groupby("row")[columns].sum().reindex(rows.index, fill_value=0.0)
+    sums = _pairs(samples, index).groupby("row")[columns].sum()
+    sums = sums.reindex(rows.index, fill_value=0.0)
     # The share's denominator also leaves the track out, or heavy streaming of the
     # track itself would shrink its own feature.
-    total = float(table["streams"].sum()) - sums["streams_own"]
+    total = index.total_streams - sums["streams_own"]
     rows["artist_streams_other"] = sums["other_streams"]
     rows["artist_tracks_other"] = sums["other_tracks"]
     rows["artist_stream_share"] = (sums["other_streams"] / total.where(total > 0)).fillna(0.0)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from predictor.ml.context import CONTEXT_FEATURES
 from predictor.ml.features import features_build
 
 # The Poisson deviance is undefined for a prediction of 0 or less; a count model
@@ -44,6 +45,41 @@ class PositiveRegressor(RegressorMixin, BaseEstimator):
         return np.clip(self.estimator_.predict(X), self.floor, None)
 
 
+class MissingnessGuard(TransformerMixin, BaseEstimator):
+    """Blanks features whose *missingness* would teach the model where a track came from.
+
+    Streamed tracks and never-streamed catalog tracks often come from different
+    sources (e.g. Spotify in Development mode returns no popularity, the CSV catalog
+    does). If a feature is missing far more often on one side, "is it missing?"
+    predicts the label without saying anything about taste, so that feature is
+    blanked for every row, at training and at serving alike. The user-context
+    features are computed the same way for every track and are left alone.
+    """
+
+    def __init__(self, max_gap: float = 0.25) -> None:
+        self.max_gap = max_gap
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> MissingnessGuard:
+        self.neutralised_: list[str] = []
+        if y is None:
+            return self
+        streamed = np.asarray(y) > 0
+        if streamed.all() or not streamed.any():
+            return self
+        missing = X.isna()
+        gap = (missing[streamed].mean() - missing[~streamed].mean()).abs()
+        self.neutralised_ = [
+            str(c) for c in X.columns if gap[c] > self.max_gap and c not in CONTEXT_FEATURES
+        ]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = X.copy()
+        if self.neutralised_:
+            out[self.neutralised_] = np.nan
+        return out
+
+
 def estimator_name(estimator: BaseEstimator) -> str:
     """The wrapped estimator's class name ("HistGradientBoostingRegressor", ...)."""
     if isinstance(estimator, PositiveRegressor) and estimator.estimator is not None:
@@ -54,11 +90,12 @@ def estimator_name(estimator: BaseEstimator) -> str:
 def pipeline_build(
     *, estimator: BaseEstimator | None = None, include_context: bool = True
 ) -> Pipeline:
-    """features -> median imputation (+ missing flags) -> scaling -> positive model."""
+    """features -> missingness guard -> median imputation (+ flags) -> scaling -> model."""
     model = estimator if isinstance(estimator, PositiveRegressor) else PositiveRegressor(estimator)
     return Pipeline(
         [
             ("features", features_build(include_context=include_context)),
+            ("guard", MissingnessGuard()),
             (
                 "impute",
                 # keep_empty_features: a field no source returned (e.g. markets) stays

@@ -55,8 +55,9 @@ SAMPLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(TrackSample))
 class PlayedName:
     """The user's plays of one (track name, artist name, album name) as exported.
 
-    `spotify_id` is the resolved track's id when the plays were resolved; it lets the
-    context code recognise a track's own plays even when the exported name differs.
+    `resolved_name` is the name of the track the plays were resolved to, when they
+    were: it lets the context code recognise a track's own plays even when the export
+    spelled the title differently from the catalog.
     """
 
     track_name: str
@@ -64,7 +65,7 @@ class PlayedName:
     album_name: str = ""
     plays: int = 0
     streams: int = 0
-    spotify_id: str | None = None
+    resolved_name: str | None = None
 
 
 PLAYED_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlayedName))

@@ -89,7 +89,7 @@ def synthetic_dataset(*, rows: int, seed: int = 0, missing: float = 0.05) -> Syn
             "album_name": tracks["album"],
             "plays": streams + skips,
             "streams": streams,
-            "spotify_id": tracks["spotify_id"],
+            "resolved_name": tracks["name"],
         }
     )
     played = played[played["plays"] > 0].reset_index(drop=True)[list(PLAYED_COLUMNS)]

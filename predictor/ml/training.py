@@ -100,6 +100,7 @@ class TrainingResult:
     holdout_positions: np.ndarray
     holdout_points: list[tuple[float, float]]
     importances: dict[str, float]
+    neutralised: list[str]
     seconds: float
     config: TrainingConfig = field(default_factory=TrainingConfig)
 
@@ -122,6 +123,7 @@ class TrainingResult:
             "candidates": [c.__dict__ for c in self.candidates],
             "feature_names": self.feature_names,
             "importances": self.importances,
+            "neutralised": self.neutralised,
             "seconds": round(self.seconds, 3),
         }
 
@@ -368,6 +370,7 @@ def model_train(
         holdout_positions=holdout,
         holdout_points=_plot_points(y[holdout], pred, config.random_state),
         importances=_importances(best, frame.iloc[holdout], y[holdout], config),
+        neutralised=list(best.named_steps["guard"].neutralised_),
         seconds=time.perf_counter() - started,
         config=config,
     )

@@ -64,12 +64,14 @@ def test_names_match_across_case_accents_featuring_and_remaster_suffixes():
 def test_plays_resolved_to_the_track_are_its_own_even_under_another_name():
     played = played_frame(
         rows=[
-            PlayedName("Exported Title", "Artist A", plays=4, streams=4, spotify_id="id-1"),
+            PlayedName(
+                "Exported Title", "Artist A", plays=4, streams=4, resolved_name="Catalog Title"
+            ),
             PlayedName("Another", "Artist A", plays=1, streams=1),
         ]
     )
     rows = _context(
-        TrackSample(spotify_id="id-1", name="Catalog Title", artists=("Artist A",)),
+        TrackSample(name="Catalog Title", artists=("Artist A",)),
         played=played,
     )
     assert rows["artist_streams_other"].tolist() == [1.0]

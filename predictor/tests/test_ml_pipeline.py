@@ -47,3 +47,20 @@ def test_positive_regressor_clips_negative_predictions_to_the_floor():
     assert predicted[0] == PREDICTION_FLOOR
     assert predicted[1] == 5.0
     assert estimator_name(model) == "LinearRegression"
+
+
+def test_a_feature_missing_only_for_streamed_tracks_is_blanked_for_everyone(synthetic):
+    frame = synthetic.frame.copy()
+    streamed = synthetic.target > 0
+    # As if streamed tracks came from a source without popularity, the catalog with it.
+    frame["popularity"] = frame["popularity"].astype(object).where(~streamed, None)
+    pipeline = pipeline_build(include_context=True).fit(frame, synthetic.target)
+    assert pipeline.named_steps["guard"].neutralised_ == ["popularity"]
+    low, high = frame.head(5).copy(), frame.head(5).copy()
+    low["popularity"], high["popularity"] = 0, 100
+    np.testing.assert_allclose(pipeline.predict(low), pipeline.predict(high))
+
+
+def test_missingness_shared_by_both_sides_is_kept(synthetic):
+    pipeline = pipeline_build(include_context=True).fit(synthetic.frame, synthetic.target)
+    assert pipeline.named_steps["guard"].neutralised_ == []
