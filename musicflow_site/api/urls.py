@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from musicflow_site.api.apis import HealthApi, TokenCreateApi
+from musicflow_site.api.docs import OfflineRedocView
 
 app_name = "api"
 
@@ -18,6 +15,6 @@ urlpatterns = [
     path("token/", TokenCreateApi.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include("streams.api_urls")),
 ]
