@@ -1,9 +1,10 @@
 """The streams API: history imports, plays, tracks and listening statistics.
 
-One APIView per operation; each validates its input with a nested InputSerializer /
-FilterSerializer, calls one service or selector, and shapes the answer with a nested
-OutputSerializer. Every object is fetched through a selector that checks ownership,
-so another user's id answers 404, exactly like an id that does not exist.
+One APIView per operation (GET and POST /api/imports/ share a path, as the API's users
+know it, so that view has two); each validates its input with a nested serializer,
+calls one service or selector, and shapes the answer with a nested OutputSerializer.
+Every object is fetched through a selector that checks ownership, so another user's
+id answers 404, exactly like an id that does not exist.
 """
 
 from __future__ import annotations
@@ -11,24 +12,277 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from musicflow_site.api.schema import error_responses
+from musicflow_site.api.pagination import paginated_response
+from musicflow_site.api.schema import PAGINATION_PARAMETERS, error_responses, paginated
+from streams.errors import UploadTooLarge
+from streams.models import AUDIO_FEATURE_FIELDS
+from streams.selectors import history_import_get_for_user, imports_for_user
 from streams.selectors_stats import (
     TOP_LIMIT_MAX,
     StatsPeriod,
+    plays_list,
     stats_overview,
     stats_year_recap,
     stats_years,
     time_zone_get,
+    track_listening_get,
 )
+from streams.services.history_import import history_import_create
 
 _AUTH_ERRORS = (status.HTTP_401_UNAUTHORIZED, status.HTTP_429_TOO_MANY_REQUESTS)
+# Multipart framing around the files: boundaries, part headers, other fields.
+_MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+# --- history imports -----------------------------------------------------------------------
+
+
+class HistoryImportSerializer(serializers.Serializer):
+    """An import and its progress (the list, the detail and the upload's answer)."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=["queued", "running", "done", "failed"],
+        help_text="queued -> running -> done | failed.",
+    )
+    file_names = serializers.ListField(child=serializers.CharField())
+    files = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per file found: its name, the format recognised and the rows read.",
+    )
+    rows_read = serializers.IntegerField()
+    plays_created = serializers.IntegerField()
+    duplicates = serializers.IntegerField(help_text="Rows already imported before.")
+    skipped = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Rows (or files) not stored, by reason."
+    )
+    resolved = serializers.IntegerField(help_text="New plays matched to a track.")
+    unresolved = serializers.IntegerField(help_text="New plays not (yet) matched.")
+    error = serializers.CharField(help_text="Why the import failed; empty otherwise.")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ImportsApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    class UploadSerializer(serializers.Serializer):
+        files = serializers.ListField(
+            child=serializers.FileField(),
+            allow_empty=False,
+            help_text="The export zip, or one or more of its JSON files.",
+        )
+
+    @extend_schema(
+        operation_id="imports_list",
+        summary="Your imports",
+        description="Your history imports, newest first, with their progress and reports.",
+        parameters=PAGINATION_PARAMETERS,
+        responses={
+            200: paginated(HistoryImportSerializer, "PaginatedHistoryImportList"),
+            **error_responses(*_AUTH_ERRORS),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return paginated_response(
+            queryset=imports_for_user(user=request.user),
+            serializer_class=HistoryImportSerializer,
+            request=request,
+            view=self,
+        )
+
+    @extend_schema(
+        operation_id="imports_create",
+        summary="Upload a Spotify export",
+        description="Stores the upload and imports it in the background: answers 202 with "
+        "the queued import at once; follow it at its `Location`. Size-limited "
+        "(MUSICFLOW_UPLOAD_MAX_BYTES); importing the same plays twice adds nothing.",
+        request={"multipart/form-data": UploadSerializer},
+        responses={
+            202: HistoryImportSerializer,
+            **error_responses(
+                status.HTTP_400_BAD_REQUEST,
+                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                *_AUTH_ERRORS,
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        _refuse_oversized_body(request)
+        serializer = self.UploadSerializer(data={"files": request.FILES.getlist("files")})
+        serializer.is_valid(raise_exception=True)
+        history_import = history_import_create(
+            owner=request.user, uploads=serializer.validated_data["files"]
+        )
+        location = reverse("api:import-detail", kwargs={"import_id": history_import.pk})
+        return Response(
+            HistoryImportSerializer(history_import).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location},
+        )
+
+
+def _refuse_oversized_body(request: Request) -> None:
+    """Refuse by the declared length, before the body is read or spooled to disk."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    limit = settings.MUSICFLOW_UPLOAD_MAX_BYTES
+    if declared > limit + _MULTIPART_OVERHEAD_BYTES:
+        raise UploadTooLarge(
+            f"the upload is {declared} bytes, more than the {limit} accepted "
+            "(MUSICFLOW_UPLOAD_MAX_BYTES)"
+        )
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(
+        operation_id="imports_retrieve",
+        summary="One import",
+        description="An import's progress and report. Another user's import is a 404.",
+        responses={
+            200: HistoryImportSerializer,
+            **error_responses(status.HTTP_404_NOT_FOUND, *_AUTH_ERRORS),
+        },
+    )
+    def get(self, request: Request, import_id: int) -> Response:
+        history_import = history_import_get_for_user(user=request.user, import_id=import_id)
+        return Response(HistoryImportSerializer(history_import).data)
+
+
+# --- plays and tracks ----------------------------------------------------------------------
+
+
+class TrackBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    spotify_id = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    primary_artist = serializers.CharField()
+
+
+class PlayListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        start = serializers.DateField(required=False, help_text="First day included (UTC).")
+        end = serializers.DateField(required=False, help_text="Last day included (UTC).")
+        track = serializers.IntegerField(
+            required=False, min_value=1, help_text="Only plays resolved to this track id."
+        )
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            return _checked_range(attrs)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        played_at = serializers.DateTimeField(help_text="When the play ended (UTC).")
+        ms_played = serializers.IntegerField()
+        track_name = serializers.CharField(help_text="As the export named it.")
+        artist_name = serializers.CharField()
+        album_name = serializers.CharField()
+        spotify_track_uri = serializers.CharField()
+        platform = serializers.CharField()
+        reason_start = serializers.CharField()
+        reason_end = serializers.CharField()
+        shuffle = serializers.BooleanField(allow_null=True)
+        skipped = serializers.BooleanField(allow_null=True)
+        offline = serializers.BooleanField(allow_null=True)
+        incognito_mode = serializers.BooleanField(allow_null=True)
+        source_format = serializers.CharField()
+        history_import = serializers.IntegerField(source="history_import_id", allow_null=True)
+        resolution_status = serializers.ChoiceField(choices=["pending", "resolved", "unresolved"])
+        unresolved_reason = serializers.CharField()
+        track = TrackBriefSerializer(allow_null=True)
+
+    @extend_schema(
+        operation_id="plays_list",
+        summary="Your plays",
+        description="Your plays, newest first, filtered by date range and resolved track.",
+        parameters=[FilterSerializer, *PAGINATION_PARAMETERS],
+        responses={
+            200: paginated(OutputSerializer, "PaginatedPlayList"),
+            **error_responses(status.HTTP_400_BAD_REQUEST, *_AUTH_ERRORS),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        plays = plays_list(
+            user=request.user,
+            period=StatsPeriod(start=data.get("start"), end=data.get("end")),
+            track_id=data.get("track"),
+        )
+        return paginated_response(
+            queryset=plays, serializer_class=self.OutputSerializer, request=request, view=self
+        )
+
+
+def _checked_range(attrs: dict[str, Any]) -> dict[str, Any]:
+    start, end = attrs.get("start"), attrs.get("end")
+    if start and end and start > end:
+        raise serializers.ValidationError({"end": "Must not be before start."})
+    return attrs
+
+
+class TrackDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        class ListeningSerializer(serializers.Serializer):
+            plays = serializers.IntegerField()
+            streams = serializers.IntegerField(help_text="Plays of at least 30 seconds.")
+            ms_played = serializers.IntegerField()
+            first_played_at = serializers.DateTimeField()
+            last_played_at = serializers.DateTimeField()
+
+        id = serializers.IntegerField(source="track.id")
+        spotify_id = serializers.CharField(source="track.spotify_id", allow_null=True)
+        spotify_url = serializers.CharField(source="track.spotify_url")
+        name = serializers.CharField(source="track.name")
+        artists = serializers.ListField(child=serializers.DictField(), source="track.artists")
+        album_name = serializers.CharField(source="track.album_name")
+        release_date = serializers.CharField(source="track.release_date")
+        release_date_precision = serializers.CharField(source="track.release_date_precision")
+        duration_ms = serializers.IntegerField(source="track.duration_ms", allow_null=True)
+        explicit = serializers.BooleanField(source="track.explicit", allow_null=True)
+        popularity = serializers.IntegerField(source="track.popularity", allow_null=True)
+        isrc = serializers.CharField(source="track.isrc")
+        audio_features = serializers.SerializerMethodField()
+        field_sources = serializers.DictField(
+            child=serializers.CharField(),
+            source="track.field_sources",
+            help_text="Which source supplied each field.",
+        )
+        is_synthetic = serializers.BooleanField(source="track.is_synthetic")
+        listening = ListeningSerializer(source="*")
+
+        @extend_schema_field(serializers.DictField(child=serializers.FloatField(allow_null=True)))
+        def get_audio_features(self, obj: Any) -> dict[str, float | None]:
+            return {name: getattr(obj.track, name) for name in AUDIO_FEATURE_FIELDS}
+
+    @extend_schema(
+        operation_id="tracks_retrieve",
+        summary="A track from your history",
+        description="Metadata, audio features, which source supplied what, and how you "
+        "listened to it. A track you never played is a 404 here (look any song up by name "
+        "with /api/raw_features/ or /api/features/).",
+        responses={
+            200: OutputSerializer,
+            **error_responses(status.HTTP_404_NOT_FOUND, *_AUTH_ERRORS),
+        },
+    )
+    def get(self, request: Request, track_id: int) -> Response:
+        listening = track_listening_get(user=request.user, track_id=track_id)
+        return Response(self.OutputSerializer(listening).data)
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -97,10 +351,7 @@ class StatsApi(APIView):
         )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-            start, end = attrs.get("start"), attrs.get("end")
-            if start and end and start > end:
-                raise serializers.ValidationError({"end": "Must not be before start."})
-            return attrs
+            return _checked_range(attrs)
 
     class OutputSerializer(serializers.Serializer):
         start = serializers.DateField(source="period.start", allow_null=True)

@@ -19,8 +19,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
+from django.http import Http404
 
-from streams.models import Play
+from streams.errors import NotFound
+from streams.models import Play, Track
+from streams.selectors import plays_for_user
 
 StatsBy = Literal["count", "time"]
 TOP_LIMIT_MAX = 100
@@ -134,15 +137,18 @@ def _counts() -> dict[str, Any]:
     }
 
 
-def plays_in_period(*, user: AbstractBaseUser, period: StatsPeriod) -> QuerySet[Play]:
-    """The user's plays inside the period; only ever this user's."""
-    plays = Play.objects.filter(user=user)
+def _within(plays: QuerySet[Play], period: StatsPeriod) -> QuerySet[Play]:
     low, high = period.bounds()
     if low is not None:
         plays = plays.filter(played_at__gte=low)
     if high is not None:
         plays = plays.filter(played_at__lt=high)
     return plays
+
+
+def plays_in_period(*, user: AbstractBaseUser, period: StatsPeriod) -> QuerySet[Play]:
+    """The user's plays inside the period; only ever this user's."""
+    return _within(Play.objects.filter(user=user), period)
 
 
 def _order(by: StatsBy) -> list[str]:
@@ -322,6 +328,54 @@ def _new_artists(*, user: AbstractBaseUser, period: StatsPeriod) -> int:
         .annotate(first=Min("played_at"))
         .filter(first__gte=low, first__lt=high)
         .count()
+    )
+
+
+def plays_list(
+    *, user: AbstractBaseUser, period: StatsPeriod, track_id: int | None = None
+) -> QuerySet[Play]:
+    """The user's plays in the period (newest first, tracks joined), optionally of one track."""
+    plays = _within(plays_for_user(user=user), period)
+    if track_id is not None:
+        plays = plays.filter(track_id=track_id)
+    return plays
+
+
+@dataclass(frozen=True)
+class TrackListening:
+    """A track from the user's history, with how they listened to it."""
+
+    track: Track
+    plays: int
+    streams: int
+    ms_played: int
+    first_played_at: datetime
+    last_played_at: datetime
+
+
+class TrackNotInHistory(NotFound, Http404):
+    """No track with that id among the user's plays (it may exist; they never played it)."""
+
+
+def track_listening_get(*, user: AbstractBaseUser, track_id: int) -> TrackListening:
+    """A track the user has played, with their listening; TrackNotInHistory otherwise.
+
+    Tracks are shared, but which tracks someone played is theirs: a track is visible
+    to a user through their own plays only.
+    """
+    totals = Play.objects.filter(user=user, track_id=track_id).aggregate(
+        **_counts(), first=Min("played_at"), last=Max("played_at")
+    )
+    track = Track.objects.filter(pk=track_id).first() if totals["plays"] else None
+    if track is None:
+        raise TrackNotInHistory(f"no track {track_id} in your history")
+    return TrackListening(
+        track=track,
+        plays=totals["plays"],
+        streams=totals["streams"],
+        ms_played=totals["ms"] or 0,
+        first_played_at=totals["first"],
+        last_played_at=totals["last"],
     )
 
 

@@ -50,7 +50,19 @@ def _api_rules() -> list[tuple[type[Exception], ErrorRule]]:
 
 
 def _streams_rules() -> list[tuple[type[Exception], ErrorRule]]:
-    return []
+    from streams.clients.errors import RateLimited, SourceUnavailable
+    from streams.errors import ImportBusy, ImportRejected, NotFound, UploadTooLarge
+
+    return [
+        (UploadTooLarge, ErrorRule(413, "upload_too_large")),
+        (ImportRejected, ErrorRule(400, "import_rejected")),
+        (ImportBusy, ErrorRule(409, "import_busy")),
+        (NotFound, ErrorRule(404, "not_found")),
+        # A source's 429 is our 503: the client did nothing wrong, and Retry-After
+        # tells it when the source will answer again.
+        (RateLimited, ErrorRule(503, "source_rate_limited")),
+        (SourceUnavailable, ErrorRule(503, "source_unavailable")),
+    ]
 
 
 def _predictor_rules() -> list[tuple[type[Exception], ErrorRule]]:
@@ -133,6 +145,7 @@ ERROR_STATUSES: dict[int, str] = {
     status.HTTP_401_UNAUTHORIZED: "Authentication required (session or `Authorization: Token …`).",
     status.HTTP_403_FORBIDDEN: "Authenticated, but not allowed to do this.",
     status.HTTP_404_NOT_FOUND: "Not found (or not yours).",
+    status.HTTP_409_CONFLICT: "Conflicts with work in progress; try again later.",
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "Upload larger than the configured limit.",
     status.HTTP_429_TOO_MANY_REQUESTS: "Throttled: retry after `retry_after` seconds.",
     status.HTTP_503_SERVICE_UNAVAILABLE: "Temporarily unable to serve; see `detail`.",
