@@ -189,6 +189,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 MUSICFLOW_STREAM_MIN_MS = env.int("MUSICFLOW_STREAM_MIN_MS", default=30_000)
 MUSICFLOW_NEGATIVE_RATIO = env.float("MUSICFLOW_NEGATIVE_RATIO", default=3.0)
 MUSICFLOW_RETRAIN_MIN_NEW_PLAYS = env.int("MUSICFLOW_RETRAIN_MIN_NEW_PLAYS", default=200)
+# How often the continuous-training schedule looks for users with enough new plays.
+MUSICFLOW_RETRAIN_EVERY_MINUTES = env.int("MUSICFLOW_RETRAIN_EVERY_MINUTES", default=30)
+# A STORAGES alias; point it at an object-store backend to move artifacts off disk.
+MUSICFLOW_MODEL_STORAGE = env("MUSICFLOW_MODEL_STORAGE", default="default")
+MUSICFLOW_TRAINING_N_JOBS = env.int("MUSICFLOW_TRAINING_N_JOBS", default=1)
+# A "training" row older than this belongs to a dead worker and no longer locks.
+MUSICFLOW_TRAINING_STALE_SECONDS = env.int(
+    "MUSICFLOW_TRAINING_STALE_SECONDS", default=Q_TRAINING_TIMEOUT + 300
+)
+# Fewer streamed tracks than this: metrics are reported but flagged as too few to judge.
+MUSICFLOW_MIN_POSITIVES_TO_JUDGE = env.int("MUSICFLOW_MIN_POSITIVES_TO_JUDGE", default=50)
 
 # --- feature sources ---
 # Base URLs are settings so tests (and self-hosted mirrors) can point the clients elsewhere.

@@ -1,0 +1,41 @@
+"""Domain errors of the predictor app (mapped to HTTP once, by the API's exception handler)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from predictor.ml.errors import ArtifactIntegrityError, DatasetTooSmall, MlError
+
+__all__ = [
+    "ArtifactIntegrityError",
+    "DatasetTooSmall",
+    "MlError",
+    "ModelVersionNotFound",
+    "ModelVersionStateError",
+    "NoActiveModel",
+    "PredictorError",
+    "TrainingInProgress",
+]
+
+
+class PredictorError(Exception):
+    """Base class for the predictor app's own errors."""
+
+
+class NoActiveModel(PredictorError):
+    """Neither the user nor the site has an active model to predict with."""
+
+
+class ModelVersionNotFound(PredictorError, Http404):
+    """No such model version for this user; another user's looks exactly the same.
+
+    Also an Http404, so a plain Django or DRF view answers 404 without any mapping.
+    """
+
+
+class ModelVersionStateError(PredictorError):
+    """The version is not in a state that allows the operation (e.g. activating a failed one)."""
+
+
+class TrainingInProgress(PredictorError):
+    """Another training for the same owner is running; the database lock refused a second."""

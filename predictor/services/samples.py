@@ -1,0 +1,107 @@
+"""ORM rows -> the model package's records (TrackSample, PlayedName), and back to frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Count, Q
+
+from predictor.ml.records import PlayedName, TrackSample, played_frame
+from streams.models import Play, Track
+
+TRACK_SAMPLE_FIELDS: tuple[str, ...] = (
+    "id",
+    "spotify_id",
+    "name",
+    "artists",
+    "primary_artist",
+    "album_name",
+    "release_date",
+    "release_date_precision",
+    "duration_ms",
+    "explicit",
+    "popularity",
+    "available_markets_count",
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+)
+_COPIED = TRACK_SAMPLE_FIELDS[10:]  # popularity ... time_signature: same names on both sides
+
+
+def _artist_names(artists: object, primary: str) -> tuple[str, ...]:
+    names = [
+        a.get("name", "") if isinstance(a, Mapping) else str(a)
+        for a in (artists if isinstance(artists, list) else [])
+    ]
+    names = [n for n in names if n]
+    return tuple(names or ([primary] if primary else []))
+
+
+def track_sample_from_values(*, values: Mapping[str, Any]) -> TrackSample:
+    """A TrackSample from a `Track.objects.values(*TRACK_SAMPLE_FIELDS)` row."""
+    return TrackSample(
+        spotify_id=values["spotify_id"] or None,
+        name=values["name"] or None,
+        artists=_artist_names(values["artists"], values["primary_artist"]),
+        album=values["album_name"] or None,
+        release_date=values["release_date"] or None,
+        release_date_precision=values["release_date_precision"] or None,
+        duration_ms=values["duration_ms"],
+        explicit=values["explicit"],
+        **{name: values[name] for name in _COPIED},
+    )
+
+
+def track_sample(*, track: Track) -> TrackSample:
+    """A TrackSample for one Track instance."""
+    return track_sample_from_values(values={f: getattr(track, f) for f in TRACK_SAMPLE_FIELDS})
+
+
+def track_values(*, track_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """Track rows in id order, read in chunks that every database accepts."""
+    ids = sorted(set(track_ids))
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        rows.extend(Track.objects.filter(id__in=chunk).values(*TRACK_SAMPLE_FIELDS))
+    return sorted(rows, key=lambda row: row["id"])
+
+
+def played_names_for_user(*, user: AbstractBaseUser | None) -> pd.DataFrame:
+    """The user's per-name streams table: every play, resolved or not (see ml.context)."""
+    if user is None or not user.is_authenticated:
+        return played_frame(rows=[])
+    stream = Q(ms_played__gte=settings.MUSICFLOW_STREAM_MIN_MS)
+    grouped = (
+        Play.objects.filter(user_id=user.pk)
+        .values("track_name", "artist_name", "album_name", "track__name")
+        .annotate(plays=Count("id"), streams=Count("id", filter=stream))
+        .order_by()
+    )
+    return played_frame(
+        rows=(
+            PlayedName(
+                track_name=row["track_name"],
+                artist_name=row["artist_name"],
+                album_name=row["album_name"],
+                plays=row["plays"],
+                streams=row["streams"],
+                resolved_name=row["track__name"],
+            )
+            for row in grouped
+        )
+    )
