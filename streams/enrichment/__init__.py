@@ -1,0 +1,1 @@
+"""Background resolution and enrichment: jobs, progress and the shared rate limiter."""

@@ -1,0 +1,1 @@
+"""Feature sources: the local catalog, ReccoBeats and Spotify, as an ordered chain."""
