@@ -32,6 +32,27 @@ class HealthApi(APIView):
             clusters = serializers.IntegerField(help_text="Task clusters with a heartbeat.")
             last_heartbeat = serializers.DateTimeField(allow_null=True)
 
+        class ModelsSerializer(serializers.Serializer):
+            class ActiveModelSerializer(serializers.Serializer):
+                version = serializers.IntegerField()
+                trained_at = serializers.DateTimeField(allow_null=True)
+
+            site_default = ActiveModelSerializer(
+                allow_null=True, help_text="The model anonymous callers get."
+            )
+            user_models_active = serializers.IntegerField(
+                help_text="Users with an active model of their own."
+            )
+
+        class SourceSerializer(serializers.Serializer):
+            name = serializers.CharField()
+            remote = serializers.BooleanField(help_text="Calls an external service.")
+            available = serializers.BooleanField()
+            reason = serializers.CharField(help_text="Why not available; empty when it is.")
+            blocked_until = serializers.DateTimeField(
+                allow_null=True, help_text="Rate-limited (429) until then."
+            )
+
         status = serializers.ChoiceField(
             choices=["ok", "degraded", "unavailable"],
             help_text="ok: everything works; degraded: predictions work, something else "
@@ -40,6 +61,8 @@ class HealthApi(APIView):
         reasons = serializers.ListField(child=serializers.CharField())
         database = DatabaseSerializer()
         cluster = ClusterSerializer()
+        models = ModelsSerializer(allow_null=True, help_text="Null when the database is down.")
+        sources = SourceSerializer(many=True, help_text="The feature-source chain, in order.")
 
     @extend_schema(
         operation_id="health",

@@ -1,8 +1,14 @@
 """What /health reports: can this deployment serve predictions right now, and if not, why.
 
-Honest but cheap: the database is really queried on every call (one `SELECT 1`), the
-active models are one indexed query; only the task cluster's heartbeat, which
-django-q2 refreshes every few seconds anyway, is remembered per process for a moment.
+Serving needs the database and an active model: without either, 503. Everything else
+(the task cluster, the site-default model when users have their own, the remote
+feature sources) only degrades the service: known songs are still answered.
+
+Honest but cheap: the database is really queried on every call (one `SELECT 1`) and
+so are the active models (one indexed query). The task cluster's heartbeat (which
+django-q2 itself refreshes every few seconds) and the feature sources' state (which
+changes on a 429 or a 403, for minutes or hours) are remembered per process for a
+couple of seconds.
 """
 
 from __future__ import annotations
@@ -10,15 +16,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.core.cache import caches
 from django.db import DatabaseError, connection
+from django.db.models import Count, Max, Q
 
 HealthStatus = Literal["ok", "degraded", "unavailable"]
 
 # django-q2 rewrites its cluster stats every few seconds with a 3 s expiry.
 CLUSTER_MEMO_SECONDS = 2.0
+SOURCES_MEMO_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -36,13 +44,38 @@ class ClusterHealth:
 
 
 @dataclass(frozen=True)
+class ActiveModel:
+    version: int
+    trained_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ModelsHealth:
+    site_default: ActiveModel | None
+    user_models_active: int
+
+    @property
+    def any_active(self) -> bool:
+        return self.site_default is not None or self.user_models_active > 0
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    remote: bool
+    available: bool
+    reason: str
+    blocked_until: datetime | None
+
+
+@dataclass(frozen=True)
 class HealthReport:
     status: HealthStatus
     reasons: list[str]
     database: DatabaseHealth
     cluster: ClusterHealth
-    models: dict[str, Any] = field(default_factory=dict)
-    sources: list[dict[str, Any]] = field(default_factory=list)
+    models: ModelsHealth | None = None
+    sources: list[SourceHealth] = field(default_factory=list)
 
     @property
     def serving(self) -> bool:
@@ -73,10 +106,11 @@ def health_cluster(*, now: float | None = None) -> ClusterHealth:
     return report
 
 
-def health_cluster_forget() -> None:
-    """Drop the memoised heartbeat (tests, and after starting a cluster in-process)."""
-    global _cluster_memo
+def health_memo_forget() -> None:
+    """Drop the memoised heartbeat and sources (tests, and after changing them in-process)."""
+    global _cluster_memo, _sources_memo
     _cluster_memo = None
+    _sources_memo = None
 
 
 def _cluster_read() -> ClusterHealth:
@@ -101,6 +135,60 @@ def _cluster_read() -> ClusterHealth:
     return ClusterHealth(ok=bool(beats), clusters=len(beats), last_heartbeat=last)
 
 
+def health_models() -> ModelsHealth:
+    """The active site-default model and how many users have an active model (one query)."""
+    from predictor.models import ModelVersion
+
+    site = Q(owner__isnull=True)
+    row = ModelVersion.objects.filter(is_active=True).aggregate(
+        users=Count("id", filter=~site),
+        default_version=Max("version", filter=site),
+        default_trained_at=Max("trained_at", filter=site),
+    )
+    default = (
+        ActiveModel(version=row["default_version"], trained_at=row["default_trained_at"])
+        if row["default_version"] is not None
+        else None
+    )
+    return ModelsHealth(site_default=default, user_models_active=row["users"])
+
+
+_sources_memo: tuple[float, list[SourceHealth]] | None = None
+
+
+def health_sources(*, now: float | None = None) -> list[SourceHealth]:
+    """The feature-source chain as configured, each usable or not (and why)."""
+    global _sources_memo
+    now = time.monotonic() if now is None else now
+    if _sources_memo is not None and now - _sources_memo[0] < SOURCES_MEMO_SECONDS:
+        return _sources_memo[1]
+    report = _sources_read()
+    _sources_memo = (now, report)
+    return report
+
+
+def _sources_read() -> list[SourceHealth]:
+    from streams.enrichment.ratelimit import source_blocked_until
+    from streams.sources.chain import sources_from_settings
+
+    found = []
+    for source in sources_from_settings():
+        reason = source.unavailable_reason() or ""
+        blocked = source_blocked_until(source=source.limiter) if source.remote else None
+        if blocked and not reason:
+            reason = f"rate-limited until {blocked:%Y-%m-%d %H:%M:%S} UTC"
+        found.append(
+            SourceHealth(
+                name=source.raw_key,
+                remote=source.remote,
+                available=not reason,
+                reason=reason,
+                blocked_until=blocked,
+            )
+        )
+    return found
+
+
 def health_report() -> HealthReport:
     database = health_database()
     if not database.ok:
@@ -110,13 +198,32 @@ def health_report() -> HealthReport:
             database=database,
             cluster=ClusterHealth(ok=False, clusters=0, last_heartbeat=None),
         )
+    models = health_models()
     cluster = health_cluster()
-    reasons: list[str] = []
-    if not cluster.ok:
-        reasons.append("no task cluster heartbeat: imports and training are not running")
+    sources = health_sources()
+    fatal, reasons = _judge(models=models, cluster=cluster, sources=sources)
     return HealthReport(
-        status="degraded" if reasons else "ok",
+        status="unavailable" if fatal else ("degraded" if reasons else "ok"),
         reasons=reasons,
         database=database,
         cluster=cluster,
+        models=models,
+        sources=sources,
     )
+
+
+def _judge(
+    *, models: ModelsHealth, cluster: ClusterHealth, sources: list[SourceHealth]
+) -> tuple[bool, list[str]]:
+    """(cannot serve at all, every reason something does not work)."""
+    reasons: list[str] = []
+    if not models.any_active:
+        reasons.append("no active model: train one (manage.py train --user NAME)")
+    elif models.site_default is None:
+        reasons.append("no active site-default model: anonymous predictions are unavailable")
+    if not cluster.ok:
+        reasons.append("no task cluster heartbeat: imports and training are not running")
+    remote = [s for s in sources if s.remote]
+    if remote and not any(s.available for s in remote):
+        reasons.append("no remote feature source available: only known songs can be answered")
+    return not models.any_active, reasons

@@ -1,21 +1,37 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError
+from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 
-from musicflow_site.api.health import health_cluster_forget
+from musicflow_site.api.health import health_memo_forget
+from predictor.models import ModelStatus, ModelVersion
+from streams.enrichment.ratelimit import source_block
 
 pytestmark = pytest.mark.django_db
 
 
+def _active_model(owner=None, version: int = 1) -> ModelVersion:
+    return ModelVersion.objects.create(
+        owner=owner, version=version, status=ModelStatus.READY, is_active=True
+    )
+
+
+@pytest.fixture
+def site_default_model():
+    return _active_model()
+
+
 @pytest.fixture(autouse=True)
 def _no_memoised_heartbeat():
-    health_cluster_forget()
+    health_memo_forget()
     yield
-    health_cluster_forget()
+    health_memo_forget()
 
 
 def _cluster_heartbeat(cluster_id: str = "test-cluster") -> Status:
@@ -25,26 +41,65 @@ def _cluster_heartbeat(cluster_id: str = "test-cluster") -> Status:
     return status
 
 
-def test_health_is_public_and_reports_the_database(api_client):
+def test_health_is_public_and_reports_the_database(api_client, site_default_model):
     response = api_client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
     assert body["database"]["ok"] is True
     assert body["database"]["vendor"] in {"sqlite", "postgresql"}
+    assert body["models"]["site_default"]["version"] == 1
 
 
-def test_original_health_path_answers_like_the_api_one(api_client):
-    assert api_client.get("/health").json().keys() == api_client.get("/api/health").json().keys()
+def test_original_health_path_answers_like_the_api_one(api_client, site_default_model):
+    original = api_client.get("/health")
+    assert original.status_code == 200
+    assert original.json().keys() == api_client.get("/api/health").json().keys()
 
 
-def test_no_task_cluster_is_degraded_with_a_reason(api_client):
+def test_no_active_model_at_all_is_503_with_the_reason(api_client):
+    response = api_client.get("/api/health")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert any("no active model" in reason for reason in body["reasons"])
+
+
+def test_only_user_models_is_degraded_for_anonymous_callers(api_client, user):
+    _active_model(owner=user)
+    response = api_client.get("/api/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["models"] == {"site_default": None, "user_models_active": 1}
+    assert any("site-default" in reason for reason in body["reasons"])
+
+
+def test_sources_are_listed_in_chain_order_with_their_state(
+    api_client, site_default_model, settings
+):
+    settings.MUSICFLOW_FEATURE_SOURCES = ["catalog", "reccobeats", "spotify"]
+    settings.SPOTIFY_CLIENT_ID = ""
+    until = timezone.now() + timedelta(hours=1)
+    source_block(source="reccobeats", until=until)
+    sources = {s["name"]: s for s in api_client.get("/api/health").json()["sources"]}
+    assert list(sources)[:2] == ["catalog", "reccobeats"]
+    assert sources["catalog"]["available"] is True
+    assert sources["reccobeats"]["available"] is False
+    assert "rate-limited" in sources["reccobeats"]["reason"]
+    assert sources["spotify"]["available"] is False  # no credentials configured
+    body = api_client.get("/api/health").json()
+    assert any("no remote feature source" in reason for reason in body["reasons"])
+    assert body["status"] == "degraded"
+
+
+def test_no_task_cluster_is_degraded_with_a_reason(api_client, site_default_model):
     body = api_client.get("/api/health").json()
     assert body["cluster"] == {"ok": False, "clusters": 0, "last_heartbeat": None}
     assert body["status"] == "degraded"
     assert any("task cluster" in reason for reason in body["reasons"])
 
 
-def test_a_cluster_heartbeat_is_reported(api_client):
+def test_a_cluster_heartbeat_is_reported(api_client, site_default_model):
     beat = _cluster_heartbeat()
     body = api_client.get("/api/health").json()
     assert body["cluster"]["ok"] is True
@@ -69,7 +124,7 @@ def test_unreachable_database_is_503_with_the_reason(api_client, monkeypatch):
     assert body["database"]["error"] == "connection refused"
 
 
-def test_health_is_throttled_for_anonymous_callers(api_client, throttle_rates):
+def test_health_is_throttled_for_anonymous_callers(api_client, site_default_model, throttle_rates):
     throttle_rates(anon="2/min")
     codes = [api_client.get("/api/health").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
