@@ -96,6 +96,11 @@ class CatalogFile:
     invalid_values: Counter[str] = field(default_factory=Counter)
     text_repaired: int = 0
 
+    @property
+    def artists_are_lists(self) -> bool:
+        """True when the artist column lists several artists ("A, B")."""
+        return "artists" in self.columns
+
 
 class _RowReader:
     """Turns the cells of one row into a record, counting what it had to fix."""

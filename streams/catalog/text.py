@@ -1,11 +1,12 @@
 """Bytes to text for catalog CSVs: byte-order marks, encodings, and mojibake repair.
 
 Real datasets arrive mangled. Both files in ../shared/data/catalog are valid UTF-8,
-but their text was decoded with the wrong code page one or two times before being
-saved again: "BeyoncÃ©" (UTF-8 read as Windows-1252), "ROS√â" for "ROSÉ" (read as
-Mac Roman, then that read as Latin-1 once more), and the byte-order mark itself double-encoded as C3 AF C2 BB C2 BF. A name
-left like that never matches the same name in a Spotify export, so each cell is
-repaired by undoing those layers while the result stays strict UTF-8.
+but their text was decoded with the wrong code page once or twice before being saved
+again: "BeyoncÃ©" (UTF-8 read as Windows-1252), "ROS√â" for "ROSÉ" (read as Mac Roman,
+then that read as Latin-1 once more), and the byte-order mark itself double-encoded as
+C3 AF C2 BB C2 BF. A name left like that never matches the same name in a Spotify
+export, so each cell is repaired by undoing those layers while the result stays strict
+UTF-8.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from streams.models import TrackNameKey
-from streams.resolution.normalize import name_key
+from streams.resolution.normalize import exact_name_key, name_key
 
 _QUERY_CHUNK = 900
 
@@ -30,6 +30,8 @@ def _artist_of(track: NamedTrack) -> str:
 def name_index_add(*, tracks: Iterable[NamedTrack]) -> int:
     """Index `tracks` by name; a key already present keeps its track (first stored wins).
 
+    Each track gets its exact key and its normalised key (see `normalize`).
+
     Returns how many keys were added. Safe to call concurrently: the key is unique
     in the database and conflicting inserts are ignored.
     """
@@ -37,7 +39,9 @@ def name_index_add(*, tracks: Iterable[NamedTrack]) -> int:
     for track in tracks:
         if track.id is None or not track.name:
             continue
-        wanted.setdefault(name_key(track.name, _artist_of(track)), track.id)
+        artist = _artist_of(track)
+        wanted.setdefault(exact_name_key(track.name, artist), track.id)
+        wanted.setdefault(name_key(track.name, artist), track.id)
     keys = list(wanted)
     existing: set[str] = set()
     for start in range(0, len(keys), _QUERY_CHUNK):

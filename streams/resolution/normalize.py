@@ -21,6 +21,11 @@ Deliberately NOT folded, because they are different recordings or edits: "Live",
 on its own, and any remaster label that also names one of those ("Live / Remastered"
 stays distinct from the studio track).
 
+Two keys per track go into the name index: this normalised one, and an "exact" one
+whose title is only folded (case, accents, punctuation). A play looks up its exact
+key first, so where the index holds both "Calm Down" and "Calm Down (with Selena
+Gomez)" each play finds its own recording; the normalised key is the fallback.
+
 Artists: only the primary (first) artist is kept. Lists are split on ", " and on
 " feat. " / " ft. " / " featuring "; never on "&", " and ", " x " or "+", because
 those are part of many single artist names (Simon & Garfunkel, Florence + The
@@ -35,6 +40,8 @@ import re
 import unicodedata
 
 KEY_SEPARATOR = "|"
+# Marks the exact-spelling keys, so they never collide with the normalised ones.
+EXACT_KEY_PREFIX = "="
 # Longest part kept from each side; TrackNameKey.key holds both plus the separator.
 _MAX_PART_LENGTH = 512
 # Each pass only shortens the text; a handful always reaches the fixed point.
@@ -185,3 +192,13 @@ def normalize_artist(artist: str) -> str:
 def name_key(title: str, artist: str) -> str:
     """The name-index key of a track: normalised title and primary artist."""
     return f"{normalize_title(title)}{KEY_SEPARATOR}{normalize_artist(artist)}"
+
+
+def exact_name_key(title: str, artist: str) -> str:
+    """The stricter key: the title only case-, accent- and punctuation-folded.
+
+    Looked up before `name_key`, so a play of "Calm Down (with Selena Gomez)" finds
+    that recording when the index has it, and the solo "Calm Down" only otherwise.
+    """
+    title_part = fold_text(title[: _MAX_PART_LENGTH * 2])[:_MAX_PART_LENGTH]
+    return f"{EXACT_KEY_PREFIX}{title_part}{KEY_SEPARATOR}{normalize_artist(artist)}"

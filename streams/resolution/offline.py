@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from streams.models import Track, TrackNameKey
 from streams.resolution.index import name_index_add
-from streams.resolution.normalize import name_key, primary_artist
+from streams.resolution.normalize import exact_name_key, name_key
 from streams.resolution.steps import PendingPlay
 
 # Stays under every backend's limit on query parameters (SQLite's is the lowest).
@@ -48,8 +48,11 @@ def track_ids_by_name_key(*, keys: Iterable[str]) -> dict[str, int]:
 
 
 def _stub_from_play(play: PendingPlay, *, spotify_id: str, fetched_at: str) -> Track:
-    """A track known only from a play: enrichment fills in the rest by its Spotify id."""
-    artist = primary_artist(play.artist_name)
+    """A track known only from a play: enrichment fills in the rest by its Spotify id.
+
+    Exports name one artist per play, so the name is kept whole ("Tyler, The Creator").
+    """
+    artist = play.artist_name.strip()
     return Track(
         spotify_id=spotify_id,
         name=play.track_name[:512],
@@ -128,23 +131,27 @@ class UriStep:
 
 @dataclass
 class NameIndexStep:
-    """Match plays by normalised title + primary artist through `TrackNameKey`."""
+    """Match plays by title + primary artist through `TrackNameKey`.
+
+    The exact-spelling key first, then the normalised one (see `normalize`).
+    """
 
     name: str = "name_index"
     needs_network: bool = False
 
     def __call__(self, *, plays: Sequence[PendingPlay]) -> Mapping[int, int]:
-        key_of: dict[tuple[str, str], str] = {}
+        keys_of: dict[tuple[str, str], tuple[str, str]] = {}
         for play in plays:
             pair = (play.track_name, play.artist_name)
-            if pair not in key_of and play.track_name:
-                key_of[pair] = name_key(*pair)
-        found = track_ids_by_name_key(keys=key_of.values())
+            if pair not in keys_of and play.track_name:
+                keys_of[pair] = (exact_name_key(*pair), name_key(*pair))
+        found = track_ids_by_name_key(keys=[k for keys in keys_of.values() for k in keys])
         matches: dict[int, int] = {}
         for play in plays:
-            key = key_of.get((play.track_name, play.artist_name))
-            if key in found:
-                matches[play.id] = found[key]
+            for key in keys_of.get((play.track_name, play.artist_name), ()):
+                if key in found:
+                    matches[play.id] = found[key]
+                    break
         return matches
 
 

@@ -111,9 +111,51 @@ def catalog_import(*, paths: Sequence[Path | str]) -> CatalogImportReport:
     parsed = [catalog_file_read(path=path) for path in paths]
     report = CatalogImportReport()
     with transaction.atomic():
+        _rejoin_known_artists(parsed)
         for catalog_file in parsed:
             report.files.append(_import_file(catalog_file))
     return report
+
+
+# --- artist lists -----------------------------------------------------------------
+
+
+def _known_comma_artists(files: Sequence[CatalogFile]) -> set[str]:
+    """Artist names that contain ", " ("Tyler, The Creator"), from one-artist columns."""
+    known = {
+        str(record.artists[0]["name"])
+        for catalog_file in files
+        if not catalog_file.artists_are_lists
+        for record in catalog_file.records
+        if record.artists and ", " in str(record.artists[0]["name"])
+    }
+    stored = Track.objects.filter(primary_artist__contains=", ").values_list(
+        "primary_artist", flat=True
+    )
+    return known | set(stored)
+
+
+def _rejoin_known_artists(files: Sequence[CatalogFile]) -> None:
+    """Undo splitting "A, B" lists inside a known name: "Tyler", "The Creator" -> one."""
+    known = _known_comma_artists(files)
+    if not known:
+        return
+    for catalog_file in files:
+        if catalog_file.artists_are_lists:
+            for record in catalog_file.records:
+                record.artists = _rejoined(record.artists, known)
+
+
+def _rejoined(artists: list[dict[str, str | None]], known: set[str]) -> list:
+    if len(artists) < 2 or any(a.get("id") for a in artists):
+        return artists
+    out: list[dict[str, str | None]] = []
+    for artist in artists:
+        if out and f"{out[-1]['name']}, {artist['name']}" in known:
+            out[-1] = {"name": f"{out[-1]['name']}, {artist['name']}", "id": None}
+        else:
+            out.append(artist)
+    return out
 
 
 # --- one file -------------------------------------------------------------------

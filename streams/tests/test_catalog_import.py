@@ -148,6 +148,14 @@ def test_both_datasets_upsert_the_tracks_they_share(catalog_dir: Path) -> None:
     assert (yellow.release_date, yellow.release_date_precision) == ("2000-07-10", "day")
     # Artist ids from the first file are not replaced by a list without ids.
     assert yellow.artists == [{"name": "Coldplay", "id": "4gzpq5DPGxSnKTe4SA8HAU"}]
+    # "Tyler, The Creator, GloRilla" splits around the name the first file spells whole.
+    assert not Track.objects.filter(primary_artist="Tyler").exists()
+    wusyaname = Track.objects.get(spotify_id="5B0kgjHULYJhAQkK5XsMoC")
+    assert [a["name"] for a in wusyaname.artists] == [
+        "Tyler, The Creator",
+        "YoungBoy Never Broke Again",
+        "Ty Dolla $ign",
+    ]
 
 
 def test_reimporting_a_dataset_changes_nothing(catalog_dir: Path) -> None:

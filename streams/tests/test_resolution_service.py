@@ -163,8 +163,28 @@ def test_name_index_keeps_the_first_track_stored(user) -> None:
 
     added = name_index_add(tracks=[second, first])
 
-    assert added == 0
-    assert TrackNameKey.objects.get(key="heroes|david bowie").track_id == first.id
+    assert added == 1  # only the remaster's exact-spelling key is new
+    keys = dict(TrackNameKey.objects.values_list("key", "track_id"))
+    assert keys == {
+        "=heroes|david bowie": first.id,
+        "heroes|david bowie": first.id,
+        "=heroes 2017 remaster|david bowie": second.id,
+    }
+
+
+def test_a_play_prefers_the_track_with_its_exact_spelling(user) -> None:
+    remix = make_track("Calm Down (with Selena Gomez)", "Rema")
+    solo = make_track("Calm Down", "Rema")
+    plays = {
+        "solo": make_play(user, track="Calm Down", artist="Rema"),
+        "remix": make_play(user, track="Calm Down (with Selena Gomez)", artist="Rema"),
+        "remaster": make_play(user, track="Calm Down - 2023 Remaster", artist="Rema"),
+    }
+
+    plays_resolve(user_id=user.id)
+
+    tracks = {k: Play.objects.get(id=p.id).track_id for k, p in plays.items()}
+    assert tracks == {"solo": solo.id, "remix": remix.id, "remaster": remix.id}
 
 
 def test_name_index_uses_the_first_listed_artist_when_no_primary_is_stored() -> None:
@@ -172,9 +192,12 @@ def test_name_index_uses_the_first_listed_artist_when_no_primary_is_stored() -> 
         name="Die With A Smile", artists=[{"name": "Lady Gaga"}, {"name": "Bruno Mars"}]
     )
 
-    assert name_index_add(tracks=[track]) == 1
+    assert name_index_add(tracks=[track]) == 2
 
-    assert TrackNameKey.objects.get().key == "die with a smile|lady gaga"
+    assert set(TrackNameKey.objects.values_list("key", flat=True)) == {
+        "die with a smile|lady gaga",
+        "=die with a smile|lady gaga",
+    }
 
 
 class _AlwaysTrack:
