@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
@@ -90,3 +91,10 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeletion:
         user.delete()
         transaction.on_commit(lambda: _storage_delete(names=names))
     return AccountDeletion(username=username, files_deleted=len(names))
+
+
+def api_token_rotate(*, user: AbstractBaseUser) -> Token:
+    """Replace the user's API token: the old one stops working at once."""
+    with transaction.atomic():
+        Token.objects.filter(user=user).delete()
+        return Token.objects.create(user=user)
