@@ -236,7 +236,9 @@ MUSICFLOW_FUZZY_MATCH_THRESHOLD = env.float("MUSICFLOW_FUZZY_MATCH_THRESHOLD", d
 # Spotify search: results per query (Spotify allows at most 10) and the score (0-100)
 # a result needs on normalised title, artist and duration to be accepted.
 MUSICFLOW_SPOTIFY_SEARCH_LIMIT = env.int("MUSICFLOW_SPOTIFY_SEARCH_LIMIT", default=10)
-MUSICFLOW_SEARCH_MATCH_THRESHOLD = env.float("MUSICFLOW_SEARCH_MATCH_THRESHOLD", default=85.0)
+MUSICFLOW_SEARCH_MATCH_THRESHOLD = env.float("MUSICFLOW_SEARCH_MATCH_THRESHOLD", default=90.0)
+# A song Spotify search did not find is searched again after this many days.
+MUSICFLOW_SEARCH_RECHECK_DAYS = env.int("MUSICFLOW_SEARCH_RECHECK_DAYS", default=30)
 # A background enrichment task works this long, saves its progress and queues its own
 # continuation, so it always ends well inside the cluster's timeout.
 MUSICFLOW_ENRICHMENT_SLICE_SECONDS = env.float("MUSICFLOW_ENRICHMENT_SLICE_SECONDS", default=60.0)

@@ -132,10 +132,18 @@ def plays_resolve(
     )
     matched, by_step = _run_steps(plays=plays, steps=chain)
     offline_only = not any(step.needs_network for step in chain)
+    # A step may say why it left a play unresolved (e.g. "rate_limited"); the last
+    # step to say so wins.
+    step_reasons: dict[int, str] = {}
+    for step in chain:
+        step_reasons.update(getattr(step, "unresolved_reasons", {}))
     unmatched: dict[str, list[int]] = defaultdict(list)
     for play in plays:
         if play.id not in matched:
-            unmatched[_unresolved_reason(play, offline_only=offline_only)].append(play.id)
+            reason = _unresolved_reason(play, offline_only=offline_only)
+            if reason != REASON_NO_NAME:
+                reason = step_reasons.get(play.id, reason)
+            unmatched[reason].append(play.id)
     _write_outcome(matched=matched, unmatched=unmatched)
     reasons = Counter({reason: len(ids) for reason, ids in unmatched.items()})
     return ResolveReport(
