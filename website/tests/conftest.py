@@ -50,3 +50,21 @@ def spotify_login(client: Client, fake_services: FakeMusicServices):
         return response.wsgi_request.user
 
     return login
+
+
+@pytest.fixture
+def q_sync(monkeypatch):
+    """Run django-q2 tasks in the calling thread, as soon as they are queued.
+
+    The task functions are the real ones; only the hand-over to a cluster is skipped,
+    because the test database lives in this process and a cluster process cannot see it.
+    """
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture
+def account_data(shared_data):
+    """The real account-data export's JSON files."""
+    return sorted((shared_data / "history" / "account-data").glob("*.json"))

@@ -16,6 +16,7 @@ from predictor.selectors import (
     model_versions_for_user,
 )
 from predictor.services.registry import model_version_activate
+from predictor.services.training import training_enqueue
 from website.charts import holdout_scatter, importance_bars
 from website.selectors import user_has_synthetic_plays
 
@@ -68,5 +69,10 @@ def model_activate(request: HttpRequest, version_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def model_retrain(request: HttpRequest) -> HttpResponse:
-    messages.error(request, "Retraining is not available yet.")
+    training_enqueue(user_id=request.user.pk, trained_by_id=request.user.pk)
+    messages.success(
+        request,
+        "Training queued. The new version appears here when it is done; it becomes active "
+        "only if it beats the current one on the holdout.",
+    )
     return redirect("website:models")
