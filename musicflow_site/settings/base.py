@@ -200,6 +200,10 @@ MUSICFLOW_TRAINING_STALE_SECONDS = env.int(
 )
 # Fewer streamed tracks than this: metrics are reported but flagged as too few to judge.
 MUSICFLOW_MIN_POSITIVES_TO_JUDGE = env.int("MUSICFLOW_MIN_POSITIVES_TO_JUDGE", default=50)
+# "standard" searches the full grid; "quick" tries one candidate per model family.
+MUSICFLOW_TRAINING_GRID = env("MUSICFLOW_TRAINING_GRID", default="standard")
+# Threads per training fit (unset: all cores); 1 suits several training workers per host.
+MUSICFLOW_TRAINING_THREADS = env.int("MUSICFLOW_TRAINING_THREADS", default=None)
 
 # --- feature sources ---
 # Base URLs are settings so tests (and self-hosted mirrors) can point the clients elsewhere.
