@@ -12,15 +12,19 @@ from predictor.services import model_version_train, retraining_queue_due
 logger = logging.getLogger(__name__)
 
 
-def model_version_train_task(user_id: int, trained_by_id: int | None = None) -> dict[str, object]:
-    """Trains the user's next model version (runs on the training cluster)."""
+def model_version_train_task(
+    user_id: int, site_default: bool = False, trained_by_id: int | None = None
+) -> dict[str, object]:
+    """Trains the user's next model version, or the site default from their history."""
     users = get_user_model().objects
     user = users.filter(pk=user_id).first()
     if user is None:
         return {"user_id": user_id, "skipped": "user no longer exists"}
     trained_by = users.filter(pk=trained_by_id).first() if trained_by_id else None
     try:
-        outcome = model_version_train(owner=user, trained_by=trained_by)
+        outcome = model_version_train(
+            owner=None if site_default else user, trained_by=trained_by, dataset_user=user
+        )
     except TrainingInProgress as exc:
         logger.info("training of user %s skipped: %s", user_id, exc)
         return {"user_id": user_id, "skipped": str(exc)}

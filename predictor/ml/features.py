@@ -117,6 +117,15 @@ def _numeric(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype(float)
 
 
+def _numeric_frame(X: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    frame = X.reindex(columns=list(names))
+    try:
+        return frame.astype(float)
+    except (TypeError, ValueError):
+        # Some cell is text: coerce column by column, unparseable values become NaN.
+        return frame.apply(lambda column: _numeric(column))
+
+
 class _FrameTransformer(TransformerMixin, BaseEstimator):
     """A stateless DataFrame -> DataFrame step that adds columns to a copy."""
 
@@ -124,40 +133,60 @@ class _FrameTransformer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        out = X.copy()
-        for name, values in self._columns(X).items():
-            out[name] = values
-        return out
+        added = self._columns(X)
+        kept = X.drop(columns=[name for name in added if name in X.columns])
+        # One concat builds the new frame: no column of X is written in place, and it
+        # is far cheaper than inserting columns one by one (serving predicts one row).
+        return pd.concat([kept, pd.DataFrame(added, index=X.index)], axis=1)
 
     def _columns(self, X: pd.DataFrame) -> dict[str, pd.Series]:
         raise NotImplementedError
 
 
-class ReleaseDateFeatures(_FrameTransformer):
-    """release_date + precision -> release_year/month/day and date_is_complete.
+_PRECISION_BY_LENGTH = {4: "year", 7: "month", 10: "day"}
+_NO_DATE = (np.nan, np.nan, np.nan, 0.0)
+
+
+def _int_part(text: str, start: int, stop: int, low: int, high: int) -> float:
+    part = text[start:stop]
+    if not part.isdigit():
+        return np.nan
+    value = int(part)
+    return float(value) if low <= value <= high else np.nan
+
+
+def release_parts(date: object, precision: object) -> tuple[float, float, float, float]:
+    """(year, month, day, date_is_complete) of a release date, NaN for unknown parts.
 
     The precision wins over the string: a "2019-01-01" stored with precision "year"
     only tells us the year. Without a precision it is read from the string's length.
     """
+    if not isinstance(date, str) or not date.strip():
+        return _NO_DATE
+    text = date.strip()[:10]
+    known = precision.lower() if isinstance(precision, str) else ""
+    known = known if known in ("year", "month", "day") else _PRECISION_BY_LENGTH.get(len(text))
+    year = _int_part(text, 0, 4, 1000, 2999)
+    if np.isnan(year):
+        return _NO_DATE
+    month = _int_part(text, 5, 7, 1, 12) if known in ("month", "day") else np.nan
+    day = _int_part(text, 8, 10, 1, 31) if known == "day" and not np.isnan(month) else np.nan
+    return year, month, day, float(known == "day" and not np.isnan(day))
+
+
+class ReleaseDateFeatures(_FrameTransformer):
+    """release_date + precision -> release_year/month/day and date_is_complete."""
 
     def _columns(self, X: pd.DataFrame) -> dict[str, pd.Series]:
-        text = _column(X, "release_date").astype("string").str.strip().str.slice(0, 10)
-        precision = _column(X, "release_date_precision").astype("string").str.lower()
-        inferred = text.str.len().map({4: "year", 7: "month", 10: "day"})
-        precision = precision.where(precision.isin(["year", "month", "day"]), inferred)
-        year = _numeric(text.str.slice(0, 4))
-        month = _numeric(text.str.slice(5, 7)).where(precision.isin(["month", "day"]))
-        day = _numeric(text.str.slice(8, 10)).where(precision.eq("day"))
-        month = month.where(month.between(1, 12))
-        day = day.where(day.between(1, 31) & month.notna())
-        year = year.where(year.between(1000, 2999))
-        complete = (precision.eq("day") & year.notna() & day.notna()).astype(float)
-        return {
-            "release_year": year,
-            "release_month": month.where(year.notna()),
-            "release_day": day.where(year.notna()),
-            "date_is_complete": complete.fillna(0.0),
-        }
+        parts = [
+            release_parts(date, precision)
+            for date, precision in zip(
+                _column(X, "release_date"), _column(X, "release_date_precision"), strict=True
+            )
+        ]
+        table = np.array(parts, dtype=float).reshape(len(parts), 4)
+        names = ("release_year", "release_month", "release_day", "date_is_complete")
+        return {name: pd.Series(table[:, i], index=X.index) for i, name in enumerate(names)}
 
 
 class KeyOneHot(_FrameTransformer):
@@ -175,7 +204,7 @@ class TrackBasics(_FrameTransformer):
     """Counts and flags: num_artists, explicit, markets, and numeric coercion."""
 
     def _columns(self, X: pd.DataFrame) -> dict[str, pd.Series]:
-        columns = {name: _numeric(_column(X, name)) for name in _NUMERIC_INPUTS}
+        columns = dict(_numeric_frame(X, _NUMERIC_INPUTS).items())
         columns["num_artists"] = _column(X, "artists").map(_artist_count).astype(float)
         columns["explicit"] = _numeric(_column(X, "explicit").map(_flag))
         columns["number_of_available_markets"] = _numeric(_column(X, "available_markets_count"))
@@ -186,7 +215,7 @@ class ContextColumns(_FrameTransformer):
     """Coerces the user-context columns (computed by predictor.ml.context) to floats."""
 
     def _columns(self, X: pd.DataFrame) -> dict[str, pd.Series]:
-        return {name: _numeric(_column(X, name)) for name in CONTEXT_FEATURES}
+        return dict(_numeric_frame(X, CONTEXT_FEATURES).items())
 
 
 class FeatureSelector(TransformerMixin, BaseEstimator):

@@ -68,15 +68,16 @@ def prediction_explain(*, pipeline: Pipeline, frame: pd.DataFrame) -> Prediction
     """The prediction for a one-row raw frame, its processed features and their effects."""
     names = pipeline_feature_names(pipeline=pipeline)
     processed = pipeline.named_steps["features"].transform(frame.iloc[:1])
-    medians = pd.Series(pipeline.named_steps["impute"].statistics_[: len(names)], index=names)
-    groups = _groups(names)
-    variants = [processed.iloc[0].copy()]
-    for columns in groups.values():
-        variant = processed.iloc[0].copy()
-        variant[columns] = medians[columns]
-        variants.append(variant)
-    predicted = pipeline[1:].predict(pd.DataFrame(variants, columns=names))
     row = processed.iloc[0]
+    medians = np.asarray(pipeline.named_steps["impute"].statistics_[: len(names)], dtype=float)
+    groups = _groups(names)
+    position = {name: i for i, name in enumerate(names)}
+    # Row 0 is the track as it is; row i+1 has group i set to its training median.
+    variants = np.tile(processed.to_numpy(dtype=float)[0], (len(groups) + 1, 1))
+    for i, columns in enumerate(groups.values(), start=1):
+        where = [position[c] for c in columns]
+        variants[i, where] = medians[where]
+    predicted = pipeline[1:].predict(pd.DataFrame(variants, columns=names))
     effects = [
         _effect(group, _group_value(group, row), float(predicted[0] - predicted[i + 1]))
         for i, group in enumerate(groups)

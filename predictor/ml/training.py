@@ -24,6 +24,7 @@ from sklearn.linear_model import PoissonRegressor
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, train_test_split
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from predictor.ml.baselines import baselines_build
 from predictor.ml.context import CONTEXT_FEATURES
@@ -71,6 +72,9 @@ class TrainingConfig:
     min_positives: int = 50
     # "standard" for real training, "quick" (one candidate per family) for tests.
     grid: str = "standard"
+    # Cap on BLAS/OpenMP threads per fit (None: the libraries' default, all cores).
+    # On a busy machine one thread per process beats threads fighting for cores.
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +330,15 @@ def model_train(
     `config.include_context`); `target` is the number of streams of each row.
     """
     config = config or TrainingConfig()
+    if config.threads is not None:
+        with threadpool_limits(limits=config.threads):
+            return _model_train(frame=frame, target=target, config=config)
+    return _model_train(frame=frame, target=target, config=config)
+
+
+def _model_train(
+    *, frame: pd.DataFrame, target: np.ndarray | pd.Series, config: TrainingConfig
+) -> TrainingResult:
     started = time.perf_counter()
     frame = frame.reset_index(drop=True)
     y = np.asarray(target, dtype=float)

@@ -44,6 +44,18 @@ logger = logging.getLogger(__name__)
 TRAIN_TASK = "predictor.tasks.model_version_train_task"
 RETRAIN_DUE_TASK = "predictor.tasks.retrain_due_task"
 RETRAIN_SCHEDULE_NAME = "predictor: retrain users with new plays"
+_SUMMARY_KEYS = (
+    "estimator",
+    "params",
+    "holdout",
+    "cv",
+    "judgeable",
+    "judgement",
+    "candidates",
+    "neutralised",
+    "importances",
+    "seconds",
+)
 _LIBRARIES = ("scikit-learn", "pandas", "numpy", "scipy", "joblib", "django")
 
 
@@ -54,6 +66,23 @@ class TrainingOutcome:
     comparison: dict[str, object]
     dataset: DatasetReport
     summary: dict[str, object] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """The report `manage.py train --json` prints."""
+        version = self.version
+        owner = version.owner.get_username() if version.owner_id else None
+        return {
+            "version_id": version.pk,
+            "version": version.version,
+            "owner": owner,
+            "site_default": version.owner_id is None,
+            "status": version.status,
+            "activated": self.activated,
+            "is_active": version.is_active,
+            "comparison": self.comparison,
+            "dataset": self.dataset.as_dict(),
+            **{key: self.summary[key] for key in _SUMMARY_KEYS if key in self.summary},
+        }
 
 
 def library_versions() -> dict[str, str]:
@@ -111,6 +140,8 @@ def _config(*, owner_id: int | None) -> TrainingConfig:
         include_context=owner_id is not None,
         n_jobs=settings.MUSICFLOW_TRAINING_N_JOBS,
         min_positives=settings.MUSICFLOW_MIN_POSITIVES_TO_JUDGE,
+        grid=settings.MUSICFLOW_TRAINING_GRID,
+        threads=settings.MUSICFLOW_TRAINING_THREADS,
     )
 
 
@@ -256,22 +287,33 @@ def model_version_train(
         raise
 
 
-def training_request(*, user_id: int) -> None:
+def training_request(
+    *, user_id: int, site_default: bool = False, trained_by_id: int | None = None
+) -> None:
     """Queues a training of the user's model on the training cluster, once committed.
 
-    Other apps call this when enrichment finishes; the task takes the per-user lock,
-    so asking twice never trains twice at the same time.
+    Other apps call this when enrichment of a user's tracks finishes. The task takes
+    the per-owner lock, so asking twice never trains twice at the same time.
+    `site_default` trains the site-wide model from this user's history instead.
     """
-    transaction.on_commit(lambda: training_enqueue(user_id=user_id))
+    transaction.on_commit(
+        lambda: training_enqueue(
+            user_id=user_id, site_default=site_default, trained_by_id=trained_by_id
+        )
+    )
 
 
-def training_enqueue(*, user_id: int, trained_by_id: int | None = None) -> str:
+def training_enqueue(
+    *, user_id: int, site_default: bool = False, trained_by_id: int | None = None
+) -> str:
+    """Puts the training task on the training cluster's queue now (prefer training_request)."""
     return async_task(
         TRAIN_TASK,
         user_id,
+        site_default=site_default,
         trained_by_id=trained_by_id,
         cluster=settings.MUSICFLOW_TRAINING_CLUSTER,
-        task_name=f"train-user-{user_id}",
+        task_name=f"train-{'site-from-' if site_default else ''}user-{user_id}",
     )
 
 

@@ -79,7 +79,9 @@ def test_a_history_with_few_streamed_tracks_is_flagged_as_too_few_to_judge():
     target = data.target.copy()
     streamed = np.flatnonzero(target > 0)
     target[streamed[12:]] = 0
-    result = model_train(frame=data.frame, target=target, config=TrainingConfig(grid="quick"))
+    result = model_train(
+        frame=data.frame, target=target, config=TrainingConfig(grid="quick", threads=1)
+    )
     assert result.positives == 12
     assert result.judgeable is False
     assert "too few streamed tracks to judge" in result.judgement
@@ -88,6 +90,8 @@ def test_a_history_with_few_streamed_tracks_is_flagged_as_too_few_to_judge():
 def test_a_dataset_without_streamed_tracks_cannot_be_trained():
     data = synthetic_dataset(rows=100, seed=6)
     with pytest.raises(DatasetTooSmall, match="0 streamed"):
-        model_train(frame=data.frame, target=np.zeros(100), config=TrainingConfig(grid="quick"))
+        model_train(
+            frame=data.frame, target=np.zeros(100), config=TrainingConfig(grid="quick", threads=1)
+        )
     with pytest.raises(DatasetTooSmall):
         model_train(frame=data.frame.head(10), target=data.target[:10])
