@@ -116,3 +116,62 @@ def throttle_rates(settings):
         settings.REST_FRAMEWORK = rest
 
     return apply
+
+
+@pytest.fixture(scope="session")
+def trained_site_model_fields(django_db_setup, django_db_blocker):
+    """One real (quick-grid) training of a site-default model for the whole session.
+
+    Trained inside a transaction that is rolled back, so no test sees its rows; what
+    survives is the artifact in the test media folder and the version's fields, which
+    `site_model` re-inserts for each test that needs a model.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from predictor.ml.training import TrainingConfig
+    from predictor.models import ModelVersion
+    from predictor.services import model_version_train
+    from predictor.tests.factories import catalog_create, history_create
+
+    skipped = {"id", "owner_id", "dataset_user_id", "trained_by_id", "promoted_by_id"}
+    with django_db_blocker.unblock(), transaction.atomic():
+        listener = get_user_model().objects.create_user(username="api-session-trainer")
+        history_create(user=listener, library=catalog_create())
+        outcome = model_version_train(
+            owner=None,
+            dataset_user=listener,
+            config=TrainingConfig(include_context=False, grid="quick"),
+        )
+        fields = {
+            f.attname: getattr(outcome.version, f.attname)
+            for f in ModelVersion._meta.concrete_fields
+            if f.attname not in skipped
+        }
+        transaction.set_rollback(True)
+    fields["artifact"] = outcome.version.artifact.name
+    return fields
+
+
+@pytest.fixture
+def site_model(db, trained_site_model_fields):
+    """The active site-default model and the catalog it knows (240 synthetic tracks)."""
+    from types import SimpleNamespace
+
+    from musicflow_site.api.serving import prediction_memo_clear
+    from predictor.models import ModelVersion
+    from predictor.services import model_cache_clear
+    from predictor.services.prediction import context_cache_clear
+    from predictor.tests.factories import catalog_create
+    from streams.resolution.index import name_index_add
+
+    # Version ids repeat across rolled-back tests: no cache may outlive one.
+    for clear in (model_cache_clear, context_cache_clear, prediction_memo_clear):
+        clear()
+    library = catalog_create()
+    # What the catalog import does: index the tracks by name, so they are known songs.
+    name_index_add(tracks=library.tracks)
+    version = ModelVersion.objects.create(**trained_site_model_fields)
+    yield SimpleNamespace(version=version, tracks=library.tracks)
+    for clear in (model_cache_clear, context_cache_clear, prediction_memo_clear):
+        clear()

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from musicflow_site.api.health import health_report
+from musicflow_site.api.health import HEALTH_STATUSES, health_report
 from musicflow_site.api.schema import error_responses
 from musicflow_site.api.services import api_token_obtain
 from musicflow_site.api.throttles import AnonThrottle, TokenThrottle
@@ -54,7 +54,7 @@ class HealthApi(APIView):
             )
 
         status = serializers.ChoiceField(
-            choices=["ok", "degraded", "unavailable"],
+            choices=HEALTH_STATUSES,
             help_text="ok: everything works; degraded: predictions work, something else "
             "does not (see reasons); unavailable: predictions cannot be served (503).",
         )

@@ -52,8 +52,11 @@ def _api_rules() -> list[tuple[type[Exception], ErrorRule]]:
 def _streams_rules() -> list[tuple[type[Exception], ErrorRule]]:
     from streams.clients.errors import RateLimited, SourceUnavailable
     from streams.errors import ImportBusy, ImportRejected, NotFound, UploadTooLarge
+    from streams.services.track_lookup import LookupDeferred, TrackNotFound
 
     return [
+        (TrackNotFound, ErrorRule(404, "track_not_found")),
+        (LookupDeferred, ErrorRule(503, "lookup_deferred")),
         (UploadTooLarge, ErrorRule(413, "upload_too_large")),
         (ImportRejected, ErrorRule(400, "import_rejected")),
         (ImportBusy, ErrorRule(409, "import_busy")),
@@ -66,7 +69,22 @@ def _streams_rules() -> list[tuple[type[Exception], ErrorRule]]:
 
 
 def _predictor_rules() -> list[tuple[type[Exception], ErrorRule]]:
-    return []
+    from predictor.errors import (
+        ArtifactIntegrityError,
+        ModelVersionNotFound,
+        ModelVersionStateError,
+        NoActiveModel,
+        TrainingInProgress,
+    )
+
+    return [
+        (NoActiveModel, ErrorRule(503, "no_active_model")),
+        (ModelVersionNotFound, ErrorRule(404, "not_found")),
+        (ModelVersionStateError, ErrorRule(409, "model_version_state")),
+        (TrainingInProgress, ErrorRule(409, "training_in_progress")),
+        # The stored model no longer matches its checksum: refused, never unpickled.
+        (ArtifactIntegrityError, ErrorRule(503, "model_unavailable")),
+    ]
 
 
 @cache
@@ -99,6 +117,18 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     response.data = _envelope(exc, response)
     return response
+
+
+def error_status_and_body(exc: Exception) -> tuple[int, dict[str, Any]] | None:
+    """The status and body an exception would answer with; None for unmapped ones.
+
+    For operations that report errors per item (batch predictions)."""
+    exc = as_api_exception(exc)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers = {"Retry-After": f"{int(exc.wait)}"} if getattr(exc, "wait", None) else {}
+    response = Response(status=exc.status_code, headers=headers)
+    return exc.status_code, _envelope(exc, response)
 
 
 def _envelope(exc: Exception, response: Response) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Count, Max, Q
 
 HealthStatus = Literal["ok", "degraded", "unavailable"]
+HEALTH_STATUSES: list[str] = ["ok", "degraded", "unavailable"]
 
 # django-q2 rewrites its cluster stats every few seconds with a 3 s expiry.
 CLUSTER_MEMO_SECONDS = 2.0

@@ -17,4 +17,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include("streams.api_urls")),
+    path("", include("predictor.api_urls")),
 ]

@@ -295,11 +295,21 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/",
     "PREPROCESSING_HOOKS": ["musicflow_site.api.schema.only_api_paths"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several "status" fields with different meanings: name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": "musicflow_site.api.health.HEALTH_STATUSES",
+        "ImportStatusEnum": "streams.models.ImportStatus",
+        "ModelStatusEnum": "predictor.models.ModelStatus",
+        "ResolutionStatusEnum": "streams.models.ResolutionStatus",
+    },
     # Swagger UI and ReDoc are served from the sidecar package: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# POST /api/predictions/: unknown songs looked up over the network per call (the rest
+# answer 503 lookup_deferred), so one call cannot hold a worker for minutes.
+MUSICFLOW_BATCH_NETWORK_LOOKUPS = env.int("MUSICFLOW_BATCH_NETWORK_LOOKUPS", default=10)
 
 # --- website ---
 INSTALLED_APPS = [*INSTALLED_APPS, "website"]
