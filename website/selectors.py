@@ -11,9 +11,10 @@ from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
+from streams.enrichment.progress import EnrichmentProgress, enrichment_progress_for_user
 from streams.models import (
     ACTIVE_ENRICHMENT_STATUSES,
-    EnrichmentJob,
+    EnrichmentStatus,
     HistoryImport,
     ImportStatus,
     Play,
@@ -22,28 +23,6 @@ from streams.models import (
 from streams.selectors import HistoryImportReport, history_import_report, imports_for_user
 
 RECENT_IMPORTS = 10
-
-
-@dataclass(frozen=True)
-class EnrichmentProgress:
-    status: str
-    status_label: str
-    done: int
-    remaining: int
-    plays_resolved: int
-    plays_unresolved: int
-    next_retry_at: datetime | None
-    notes: list[str]
-    error: str
-
-    @property
-    def finished(self) -> bool:
-        return self.status not in ACTIVE_ENRICHMENT_STATUSES
-
-    @property
-    def percent(self) -> int:
-        total = self.done + self.remaining
-        return 100 if total == 0 else round(100 * self.done / total)
 
 
 @dataclass(frozen=True)
@@ -57,10 +36,23 @@ class ImportProgress:
         return self.report.status in (ImportStatus.DONE, ImportStatus.FAILED)
 
     @property
+    def enrichment_finished(self) -> bool:
+        return self.enrichment is None or self.enrichment.status not in ACTIVE_ENRICHMENT_STATUSES
+
+    @property
+    def enrichment_status_label(self) -> str:
+        return EnrichmentStatus(self.enrichment.status).label if self.enrichment else ""
+
+    @property
+    def enrichment_percent(self) -> int:
+        if self.enrichment is None:
+            return 100
+        total = self.enrichment.done + self.enrichment.remaining
+        return 100 if total == 0 else round(100 * self.enrichment.done / total)
+
+    @property
     def finished(self) -> bool:
-        if not self.import_finished:
-            return False
-        return self.enrichment is None or self.enrichment.finished
+        return self.import_finished and self.enrichment_finished
 
 
 @dataclass(frozen=True)
@@ -69,30 +61,13 @@ class ImportsPage:
     earlier: list[HistoryImport]
 
 
-def enrichment_progress_for_user(*, user: AbstractBaseUser) -> EnrichmentProgress | None:
-    job = EnrichmentJob.objects.filter(user_id=user.pk).order_by("-created_at", "-id").first()
-    if job is None:
-        return None
-    return EnrichmentProgress(
-        status=job.status,
-        status_label=job.get_status_display(),
-        done=job.done,
-        remaining=job.remaining,
-        plays_resolved=job.plays_resolved,
-        plays_unresolved=job.plays_unresolved,
-        next_retry_at=job.next_retry_at,
-        notes=[str(note) for note in (job.notes or [])],
-        error=job.error,
-    )
-
-
 def import_progress_get(
     *, user: AbstractBaseUser, history_import: HistoryImport
 ) -> ImportProgress:
     return ImportProgress(
         report=history_import_report(history_import=history_import),
         created_at=history_import.created_at,
-        enrichment=enrichment_progress_for_user(user=user),
+        enrichment=enrichment_progress_for_user(user_id=user.pk),
     )
 
 

@@ -71,10 +71,10 @@ def _progress_json(progress: ImportProgress) -> dict[str, object]:
         if enrichment is None
         else {
             "status": enrichment.status,
-            "status_label": enrichment.status_label,
+            "status_label": progress.enrichment_status_label,
             "done": enrichment.done,
             "remaining": enrichment.remaining,
-            "percent": enrichment.percent,
+            "percent": progress.enrichment_percent,
             "next_retry_at": enrichment.next_retry_at.isoformat()
             if enrichment.next_retry_at
             else None,
