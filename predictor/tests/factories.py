@@ -23,7 +23,7 @@ class Library:
     data: SyntheticDataset
 
 
-def catalog_create(*, rows: int = 240, seed: int = 11) -> Library:
+def catalog_create(*, rows: int = 500, seed: int = 11) -> Library:
     """Catalog tracks (features_source "catalog") mirroring a synthetic dataset."""
     data = synthetic_dataset(rows=rows, seed=seed, missing=0.0)
     frame = data.frame

@@ -1,4 +1,4 @@
-"""`manage.py setup_schedules`: install (or update) the periodic tasks; idempotent."""
+"""`manage.py setup_schedules`: install (or update) every periodic task; idempotent."""
 
 from __future__ import annotations
 
@@ -9,9 +9,19 @@ from django.core.management.base import BaseCommand
 from predictor.services import schedules_install
 
 
+def _enrichment_schedules() -> list[tuple[str, bool]]:
+    # The streams app owns its sweep; installed here so one command sets up everything.
+    from streams.enrichment.services import SWEEP_SCHEDULE, enrichment_schedules_install
+
+    return [(SWEEP_SCHEDULE, enrichment_schedules_install())]
+
+
 class Command(BaseCommand):
-    help = "Create or update the django-q2 schedules (continuous training). Safe to re-run."
+    help = (
+        "Create or update the django-q2 schedules: continuous training (retrain users "
+        "with enough new resolved plays) and the enrichment sweep. Safe to re-run."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name, created in schedules_install():
-            self.stdout.write(f"{'created' if created else 'updated'}: {name}")
+        for name, created in [*schedules_install(), *_enrichment_schedules()]:
+            self.stdout.write(f"{'created' if created else 'up to date'}: {name}")

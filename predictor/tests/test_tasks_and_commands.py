@@ -1,0 +1,117 @@
+"""Queueing trainings, the continuous-training schedule, the train and setup_schedules commands."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django_q.models import OrmQ, Schedule
+
+from predictor.models import ModelStatus, ModelVersion
+from predictor.selectors import users_due_for_training
+from predictor.services import retraining_queue_due, training_request
+from predictor.services.training import RETRAIN_DUE_TASK, RETRAIN_SCHEDULE_NAME, TRAIN_TASK
+from predictor.tasks import model_version_train_task
+from predictor.tests.factories import STREAM_MS, _play
+from streams.models import Play
+
+
+def _queued() -> list[tuple[str, str, tuple, dict]]:
+    return [(q.key, q.task["func"], q.task["args"], q.task["kwargs"]) for q in OrmQ.objects.all()]
+
+
+def test_a_training_request_is_queued_on_the_training_cluster_only_after_commit(
+    user, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        training_request(user_id=user.pk)
+        assert _queued() == []
+    assert len(callbacks) == 1
+    assert _queued() == [
+        (
+            settings.MUSICFLOW_TRAINING_CLUSTER,
+            TRAIN_TASK,
+            (user.pk,),
+            {"site_default": False, "trained_by_id": None},
+        )
+    ]
+
+
+def test_users_with_enough_new_resolved_plays_are_due(listener, other_user, settings, library):
+    settings.MUSICFLOW_RETRAIN_MIN_NEW_PLAYS = 10
+    assert users_due_for_training() == [listener.pk]
+    ModelVersion.objects.create(
+        owner=listener,
+        version=1,
+        status=ModelStatus.READY,
+        resolved_plays=Play.objects.filter(user=listener).count(),
+    )
+    assert users_due_for_training() == []
+    Play.objects.bulk_create(
+        [_play(listener, library.tracks[0], 5000 + n, STREAM_MS) for n in range(10)]
+    )
+    assert users_due_for_training() == [listener.pk]
+    ModelVersion.objects.create(owner=listener, version=2, status=ModelStatus.TRAINING)
+    assert users_due_for_training() == [], "a user whose training runs is not queued again"
+
+
+def test_the_schedule_task_queues_the_due_users(
+    listener, settings, django_capture_on_commit_callbacks
+):
+    settings.MUSICFLOW_RETRAIN_MIN_NEW_PLAYS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retraining_queue_due() == [listener.pk]
+    assert [(func, args) for _, func, args, _ in _queued()] == [(TRAIN_TASK, (listener.pk,))]
+
+
+def test_setup_schedules_is_idempotent(db, settings):
+    out = StringIO()
+    call_command("setup_schedules", stdout=out)
+    call_command("setup_schedules", stdout=out)
+    schedule = Schedule.objects.get(name=RETRAIN_SCHEDULE_NAME)
+    assert schedule.func == RETRAIN_DUE_TASK
+    assert schedule.minutes == settings.MUSICFLOW_RETRAIN_EVERY_MINUTES
+    assert schedule.schedule_type == Schedule.MINUTES
+    assert Schedule.objects.filter(func=RETRAIN_DUE_TASK).count() == 1
+    assert out.getvalue().splitlines()[0] == f"created: {RETRAIN_SCHEDULE_NAME}"
+    assert f"up to date: {RETRAIN_SCHEDULE_NAME}" in out.getvalue()
+
+
+def test_the_training_task_trains_and_skips_while_another_training_runs(listener):
+    done = model_version_train_task(listener.pk)
+    assert done["version"] == 1 and done["activated"] is True
+    ModelVersion.objects.create(owner=listener, version=2, status=ModelStatus.TRAINING)
+    skipped = model_version_train_task(listener.pk)
+    assert "already running" in skipped["skipped"]
+    assert model_version_train_task(999_999) == {
+        "user_id": 999_999,
+        "skipped": "user no longer exists",
+    }
+
+
+def test_train_command_prints_metrics_of_model_and_baselines_as_json(listener):
+    out = StringIO()
+    call_command("train", "--user", listener.username, "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["version"] == 1 and report["activated"] is True
+    assert report["owner"] == listener.username
+    assert set(report["holdout"]) == {"model", "mean", "popularity"}
+    assert set(report["cv"]["model"]["d2"]) == {"mean", "std", "folds"}
+    assert report["dataset"]["positives"] == ModelVersion.objects.get().dataset_positives
+    assert report["judgeable"] in (True, False)
+
+
+def test_train_command_readable_output_and_errors(listener, other_user):
+    out = StringIO()
+    call_command("train", "--user", listener.username, "--site-default", stdout=out)
+    text = out.getvalue()
+    assert "model version 1 (site default): ready, activated" in text
+    assert "holdout metrics:" in text and "cross-validated metrics" in text
+    assert "popularity" in text
+    with pytest.raises(CommandError, match="no user named"):
+        call_command("train", "--user", "nobody")
+    with pytest.raises(CommandError, match="streamed"):
+        call_command("train", "--user", other_user.username)
