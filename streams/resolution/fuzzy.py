@@ -5,13 +5,15 @@ accents, punctuation, "feat." credits and remaster labels folded), so what is le
 for fuzzy matching is spelling: a typo, a missing word-joining character, a
 transliteration. A play matches a track when the rapidfuzz ``ratio`` of the normalised
 artist AND of the normalised title are both at least MUSICFLOW_FUZZY_MATCH_THRESHOLD
-(default 90), and the two titles carry the same numbers and version words.
+(default 90), and the two titles carry the same numbers and version words and neither
+is the other plus extra words.
 
 Why 90: on the real account-data export against both catalogs, 85 already accepts
 wrong songs ("Love in This Club, Pt. II" -> "Love in This Club", a "Radio Mix" for the
-album cut); at 90 no wrong match was found. The number / version-word guard keeps
+album cut). At 90 the only extra match was "MILLION DOLLAR BABY (VHS)" -> "MILLION
+DOLLAR BABY", another version, which the extra-words rule now refuses. The guards keep
 long titles, where one extra word barely moves the ratio, from matching another part
-or edit ("... Pt. 2" vs "... Pt. 3", "... Live").
+or edit ("... Pt. 2" vs "... Pt. 3", "... Live", "... (VHS)").
 """
 
 from __future__ import annotations
@@ -59,6 +61,15 @@ def _marks(title: str) -> frozenset[str]:
 
 
 def titles_compatible(left: str, right: str) -> bool:
+    """Could two normalised titles name the same recording, differing only in spelling?
+
+    Not if their numbers or version words differ, nor if one is the other plus whole
+    words ("million dollar baby vhs" is another version of "million dollar baby"):
+    a misspelling changes a word, it does not add one.
+    """
+    left_words, right_words = set(left.split()), set(right.split())
+    if left_words < right_words or right_words < left_words:
+        return False
     return _marks(left) == _marks(right)
 
 

@@ -79,6 +79,7 @@ def test_fuzzy_resolves_a_misspelling_the_name_index_misses(user):
         ("A Very Long Song Title Indeed Pt 2", "A Very Long Song Title Indeed Pt 3"),
         ("A Very Long Song Title Indeed Live", "A Very Long Song Title Indeed"),
         ("A Very Long Song Title Indeed Acoustic", "A Very Long Song Title Indeed"),
+        ("MILLION DOLLAR BABY (VHS)", "MILLION DOLLAR BABY"),
     ],
 )
 def test_fuzzy_never_matches_another_part_or_version(user, played, known):
