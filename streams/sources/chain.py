@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 # Errors after which asking this source again in the same run is pointless.
 _STOP_REASONS = frozenset({"forbidden", "credentials", "not_configured"})
+# The client already retried these; with no network every further batch would only
+# wait out the same timeouts, so the source sits out the rest of the run.
+_UNREACHABLE_REASONS = frozenset({"connection", "timeout"})
 
 
 @dataclass
@@ -154,6 +157,9 @@ def _run_source(
             logger.warning("%s batch of %d failed: %s", source.raw_key, len(batch), exc)
             failed.update(track.id for track in batch)
             report.failed_batches[source.raw_key] += 1
+            if exc.reason in _UNREACHABLE_REASONS:
+                report.note(f"{exc}: {source.raw_key} skipped for the rest of this run")
+                return
             continue
         _save(source, supplied=supplied, report=report)
         if on_batch is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import socket
 import time
 from datetime import timedelta
 
@@ -305,3 +306,20 @@ def test_the_catalog_supplies_features_of_the_same_recording_without_a_request(
     assert by_name.raw_sources["catalog"]["data"]["track_id"] == donor.id
     assert too_long.tempo is None
     assert fake_services.count() == 0
+
+
+def test_an_unreachable_source_sits_out_the_run_and_the_others_still_serve(
+    settings, fake_services, catalog
+):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.RECCOBEATS_API_URL = f"http://127.0.0.1:{closed_port}/v1/"
+    catalog(80)
+
+    report = enrich()
+
+    assert report.failed_batches == {"reccobeats": 1}
+    assert any("skipped for the rest of this run" in note for note in report.notes)
+    assert report.answered["spotify_audio_features"] == 80
+    assert Track.objects.filter(danceability__isnull=True).count() == 0
