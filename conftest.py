@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The fake Spotify / ReccoBeats servers, for every app's tests.
+pytest_plugins = ["tests_support.fakes.fixtures"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
