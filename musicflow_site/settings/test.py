@@ -12,6 +12,8 @@ SECRET_KEY = "test-only-key"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="musicflow-test-media-"))
+# whitenoise expects the collected-static folder to exist; tests never collect.
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="musicflow-test-static-"))
 # The manifest storage needs collectstatic; tests serve static files as they are.
 STORAGES = {
     **STORAGES,
