@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -39,6 +42,7 @@ def with_query(url: str, **changes: str) -> str:
 # TEMP: until the root conftest registers tests_support.fakes.fixtures as a plugin.
 fake_services_running = _fake_fixtures.fake_services_running
 fake_services = _fake_fixtures.fake_services
+fast_http = _fake_fixtures.fast_http
 
 
 @pytest.fixture
@@ -163,3 +167,115 @@ def trained_versions(db, user, fitted_model, model_caches):
 def site_model(db, fitted_model, model_caches):
     """The site-wide default model, active."""
     return model_version_store(fitted=fitted_model, owner=None, version=1, active=True)
+
+
+# --- browser tests ------------------------------------------------------------------------
+
+# pytest-django's live server listens here; Spotify refuses "localhost" redirect URIs and
+# the browser tests allow no host but 127.0.0.1.
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+LOCAL_SCHEMES = ("data:", "blob:", "about:")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's chromium, headless, with nothing that phones home."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"chromium is missing on CI (looked for {CHROMIUM})")
+        pytest.skip("chromium is not installed (apt-get install chromium); browser tests skipped")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
+
+
+@pytest.fixture(scope="session")
+def _orm_beside_playwright():
+    """Playwright's sync API keeps an event loop running in this thread for the whole
+    session, and Django refuses ORM calls (the test body's, the test database flush)
+    from a thread with a running loop. Nothing here is async, so the check is lifted
+    while the browser runs; the live server has its own thread and is unaffected."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def browser_env(_orm_beside_playwright, q_sync, fake_services, fast_http):
+    """What every browser test needs on the server side: background tasks run
+    synchronously (q_sync) and every external service is the fake on 127.0.0.1."""
+    return fake_services
+
+
+@dataclass
+class Browsing:
+    """A page that may only talk to 127.0.0.1, and screenshots of it for the CI log."""
+
+    page: Any
+    base_url: str
+    fake: FakeMusicServices
+    name: str
+    outside: list[str]
+    shots: list[Path]
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def shot(self, step: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{self.name}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.shots.append(path)
+        return path
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(LOCAL_SCHEMES) or urlsplit(url).hostname == "127.0.0.1"
+
+
+def _note_outside(url: str, outside: list[str]) -> None:
+    if not _is_local(url) and url not in outside:
+        outside.append(url)
+
+
+def _guard(outside: list[str]):
+    def route(route: Any) -> None:
+        if _is_local(route.request.url):
+            route.continue_()
+        else:
+            _note_outside(route.request.url, outside)
+            route.abort()
+
+    return route
+
+
+@pytest.fixture
+def browsing(request, page, live_server, browser_env) -> Browsing:
+    """The page, guarded: any request to a host other than 127.0.0.1 is blocked and fails the test."""
+    outside: list[str] = []
+    # Routing blocks direct requests; redirect hops are not routed, so a listener sees those.
+    page.context.route("**/*", _guard(outside))
+    page.context.on("request", lambda r: _note_outside(r.url, outside))
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    session = Browsing(
+        page=page,
+        base_url=live_server.url,
+        fake=browser_env,
+        name=request.node.originalname,
+        outside=outside,
+        shots=[],
+    )
+    yield session
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    assert errors == [], f"JavaScript errors: {errors}"
