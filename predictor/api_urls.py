@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+import musicflow_site.api.converters  # noqa: F401  (registers <object_id:...>)
 from predictor import apis
 
 original_urlpatterns = [
@@ -16,9 +17,9 @@ urlpatterns = [
     *original_urlpatterns,
     path("predictions/", apis.PredictionBatchApi.as_view(), name="predictions"),
     path("models/", apis.ModelListApi.as_view(), name="model-list"),
-    path("models/<int:version_id>/", apis.ModelDetailApi.as_view(), name="model-detail"),
+    path("models/<object_id:version_id>/", apis.ModelDetailApi.as_view(), name="model-detail"),
     path(
-        "models/<int:version_id>/activate/",
+        "models/<object_id:version_id>/activate/",
         apis.ModelActivateApi.as_view(),
         name="model-activate",
     ),

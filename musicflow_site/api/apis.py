@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -114,3 +115,21 @@ class TokenCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         token = api_token_obtain(request=request._request, **serializer.validated_data)
         return Response(self.OutputSerializer(token).data)
+
+
+class NoSuchEndpointApi(APIView):
+    """Every /api/ path no route matches: a JSON 404 like every other API error, not the
+    site's HTML page (a program calling the API always gets the error body it expects)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def dispatch(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound(
+            "No API endpoint at this path. Every path ends with a slash except /api/health; "
+            "see /api/docs/."
+        )

@@ -146,20 +146,29 @@ def _envelope(exc: Exception, response: Response) -> dict[str, Any]:
     return body
 
 
-def _field_messages(detail: Any) -> dict[str, Any]:
+def _field_messages(detail: Any) -> dict[str, list[str]]:
+    """Messages per parameter, nested input flattened to dotted paths ("items.2.song")."""
+    found: dict[str, list[str]] = {}
+    _flatten(detail, "", found)
+    return found
+
+
+def _flatten(detail: Any, path: str, found: dict[str, list[str]]) -> None:
     if isinstance(detail, dict):
-        return {name: _messages(value) for name, value in detail.items()}
-    return {"non_field_errors": _messages(detail)}
+        for name, inner in detail.items():
+            nested = path if name == "non_field_errors" and path else _join(path, str(name))
+            _flatten(inner, nested, found)
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for index, item in enumerate(detail):
+            _flatten(item, _join(path, str(index)), found)
+    elif isinstance(detail, list):
+        found.setdefault(path or "non_field_errors", []).extend(str(item) for item in detail)
+    else:
+        found.setdefault(path or "non_field_errors", []).append(str(detail))
 
 
-def _messages(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {name: _messages(inner) for name, inner in value.items()}
-    if isinstance(value, list):
-        if all(isinstance(item, str) for item in value):
-            return [str(item) for item in value]
-        return [_messages(item) for item in value]
-    return [str(value)]
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
 
 
 def _code_of(exc: Exception, detail: Any) -> str:
