@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from musicflow_site.api.pagination import paginated_response
 from musicflow_site.api.schema import PAGINATION_PARAMETERS, error_responses, paginated
 from streams.errors import UploadTooLarge
-from streams.models import AUDIO_FEATURE_FIELDS
+from streams.models import AUDIO_FEATURE_FIELDS, ImportStatus, ResolutionStatus
 from streams.selectors import history_import_get_for_user, imports_for_user
 from streams.selectors_stats import (
     TOP_LIMIT_MAX,
@@ -52,7 +52,7 @@ class HistoryImportSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     status = serializers.ChoiceField(
-        choices=["queued", "running", "done", "failed"],
+        choices=ImportStatus.choices,
         help_text="queued -> running -> done | failed.",
     )
     file_names = serializers.ListField(child=serializers.CharField())
@@ -200,7 +200,7 @@ class PlayListApi(APIView):
         incognito_mode = serializers.BooleanField(allow_null=True)
         source_format = serializers.CharField()
         history_import = serializers.IntegerField(source="history_import_id", allow_null=True)
-        resolution_status = serializers.ChoiceField(choices=["pending", "resolved", "unresolved"])
+        resolution_status = serializers.ChoiceField(choices=ResolutionStatus.choices)
         unresolved_reason = serializers.CharField()
         track = TrackBriefSerializer(allow_null=True)
 
