@@ -14,7 +14,6 @@ import requests
 from django.test import Client
 from django.urls import reverse
 
-from tests_support.fakes import fixtures as _fake_fixtures
 from tests_support.fakes.server import FakeMusicServices
 
 
@@ -37,12 +36,6 @@ def with_query(url: str, **changes: str) -> str:
     query = {key: values[0] for key, values in parse_qs(parts.query).items()}
     query.update(changes)
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-# TEMP: until the root conftest registers tests_support.fakes.fixtures as a plugin.
-fake_services_running = _fake_fixtures.fake_services_running
-fake_services = _fake_fixtures.fake_services
-fast_http = _fake_fixtures.fast_http
 
 
 @pytest.fixture

@@ -79,14 +79,17 @@ def test_another_users_version_is_a_404(client, other_user, trained_versions):
     assert response.status_code == 404
 
 
-def test_retrain_queues_a_training_on_the_training_cluster(client, user):
+def test_retrain_queues_a_training_on_the_training_cluster(
+    client, user, django_capture_on_commit_callbacks
+):
     from django_q.brokers import get_broker
 
     broker = get_broker(settings.MUSICFLOW_TRAINING_CLUSTER)
     before = broker.queue_size()
     client.force_login(user)
 
-    response = client.post(reverse("website:model_retrain"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("website:model_retrain"))
 
     assert response.status_code == 302
     assert broker.queue_size() == before + 1

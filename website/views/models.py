@@ -15,8 +15,7 @@ from predictor.selectors import (
     model_version_serving,
     model_versions_for_user,
 )
-from predictor.services.registry import model_version_activate
-from predictor.services.training import training_enqueue
+from predictor.services import model_version_activate, training_request
 from website.charts import holdout_scatter, importance_bars
 from website.selectors import user_has_synthetic_plays
 
@@ -69,7 +68,7 @@ def model_activate(request: HttpRequest, version_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def model_retrain(request: HttpRequest) -> HttpResponse:
-    training_enqueue(user_id=request.user.pk, trained_by_id=request.user.pk)
+    training_request(user_id=request.user.pk, trained_by_id=request.user.pk)
     messages.success(
         request,
         "Training queued. The new version appears here when it is done; it becomes active "
