@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_q.models import OrmQ, Schedule
+from django_q.models import Schedule
 
 from streams.enrichment.progress import enrichment_progress_for_user
 from streams.enrichment.services import (
@@ -37,8 +37,9 @@ from streams.models import (
 )
 from streams.resolution.index import name_index_add
 from tests_support.fakes import FakeTrack
+from tests_support.queues import queued_tasks_drain
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_http")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_http", "empty_queues")]
 
 _n = itertools.count()
 
@@ -93,6 +94,13 @@ def history(user, fake_services):
     return {"heat": heat, "blinding": blinding}
 
 
+@pytest.fixture
+def empty_queues(settings) -> None:
+    """With a Redis broker, tasks queued by earlier tests are still there."""
+    queued_tasks_drain()
+    queued_tasks_drain(cluster=settings.MUSICFLOW_TRAINING_CLUSTER)
+
+
 def run_to_end(job_id: int):
     outcome = enrichment_run(job_id=job_id, background=False)
     while outcome.more_work:
@@ -112,7 +120,7 @@ def test_request_queues_a_run_only_after_the_import_commits(
 
     job = EnrichmentJob.objects.get(user=user)
     assert job.status == EnrichmentStatus.QUEUED
-    queued = [task.task for task in OrmQ.objects.all()]
+    queued = queued_tasks_drain()
     assert [(t["func"], t["args"]) for t in queued] == [(RUN_TASK, (job.pk,))]
 
 
@@ -167,15 +175,16 @@ def test_a_second_run_makes_no_request_and_changes_no_count(user, fake_services,
 
 
 def test_finishing_requests_training(
-    user, fake_services, history, django_capture_on_commit_callbacks
+    settings, user, fake_services, history, django_capture_on_commit_callbacks
 ):
     job, _ = enrichment_job_for_user(user_id=user.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         run_to_end(job.pk)
 
-    names = [task.task.get("name", "") for task in OrmQ.objects.all()]
-    assert any(name.startswith("train-") for name in names), names
+    training = queued_tasks_drain(cluster=settings.MUSICFLOW_TRAINING_CLUSTER)
+    assert [task["kwargs"].get("site_default") for task in training] == [False]
+    assert [task["args"] for task in training] == [(user.pk,)]
 
 
 def test_a_long_429_leaves_the_worker_at_once_and_schedules_the_retry(
@@ -213,7 +222,7 @@ def test_a_run_that_outlives_its_slice_saves_progress_and_queues_its_continuatio
 
     job.refresh_from_db()
     assert outcome.more_work and job.status == EnrichmentStatus.QUEUED
-    assert [t.task["args"] for t in OrmQ.objects.all()] == [(job.pk,)]
+    assert [t["args"] for t in queued_tasks_drain()] == [(job.pk,)]
     assert job.remaining > 0
     settings.MUSICFLOW_ENRICHMENT_SLICE_SECONDS = 60
     assert run_to_end(job.pk).status == EnrichmentStatus.DONE
@@ -283,4 +292,4 @@ def test_enrich_command_runs_in_the_foreground_and_prints_json(user, fake_servic
     assert summary["status"] == "done"
     assert (summary["plays_resolved"], summary["plays_unresolved"]) == (7, 1)
     assert (summary["tracks_done"], summary["tracks_remaining"]) == (3, 0)
-    assert OrmQ.objects.filter().count() <= 1, "nothing but the training request was queued"
+    assert queued_tasks_drain() == [], "the command queued no background run"
