@@ -181,6 +181,10 @@ MUSICFLOW_ZIP_MAX_UNCOMPRESSED_BYTES = env.int(
     "MUSICFLOW_ZIP_MAX_UNCOMPRESSED_BYTES", default=1024**3
 )
 MUSICFLOW_IMPORT_BATCH_SIZE = env.int("MUSICFLOW_IMPORT_BATCH_SIZE", default=5000)
+# One JSON document is parsed in memory: real export files are 10-13 MB each.
+MUSICFLOW_IMPORT_MAX_FILE_BYTES = env.int("MUSICFLOW_IMPORT_MAX_FILE_BYTES", default=100 * 1024**2)
+# A queued import waits this long before retrying while another import of its owner runs.
+MUSICFLOW_IMPORT_RETRY_SECONDS = env.int("MUSICFLOW_IMPORT_RETRY_SECONDS", default=15)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
