@@ -65,6 +65,8 @@ logger = logging.getLogger(__name__)
 RUN_TASK = "streams.tasks.enrichment_run_task"
 # Unresolved plays still waiting for a Spotify search (the others have their answer).
 SEARCH_LEFT_REASONS = (REASON_SEARCH_PENDING, REASON_RATE_LIMITED, REASON_SEARCH_FAILED)
+# Progress (and the heartbeat) is saved after a batch at most this often.
+PROGRESS_INTERVAL_SECONDS = 1.0
 SEARCH_SKIPPED = "Spotify search skipped: Spotify is not configured (SPOTIFY_CLIENT_ID is empty)"
 
 
@@ -179,11 +181,19 @@ def _work(job: EnrichmentJob, *, deadline: float) -> RunOutcome:
     sources = sources_from_settings()
     enrich = EnrichReport()
     if not out_of_time:
+        saved_at = [time.monotonic()]
+
+        def on_batch(_report: EnrichReport) -> None:
+            # Recounting costs a few queries; single-track batches come every few ms.
+            if time.monotonic() - saved_at[0] >= PROGRESS_INTERVAL_SECONDS:
+                enrichment_progress_save(job_id=job.pk, sources=sources)
+                saved_at[0] = time.monotonic()
+
         enrich = tracks_enrich(
             tracks=user_tracks(user_id=job.user_id),
             sources=sources,
             deadline=deadline,
-            on_batch=lambda _report: enrichment_progress_save(job_id=job.pk, sources=sources),
+            on_batch=on_batch,
         )
         outcome.notes.extend(enrich.notes)
         for source, failed in enrich.failed_batches.items():

@@ -38,7 +38,8 @@ from streams.resolution.index import name_index_add
 from streams.resolution.normalize import fold_text, name_key, normalize_artist, normalize_title
 from streams.resolution.offline import chunked
 from streams.resolution.steps import PendingPlay
-from streams.sources.base import Supplied, applied_fields, track_apply
+from streams.sources.base import Supplied, track_answer_save
+from streams.sources.spotify import SpotifyTracksSource
 
 # Reasons stored in Play.unresolved_reason by this step.
 REASON_NO_SPOTIFY_MATCH = "no_spotify_match"
@@ -88,7 +89,6 @@ def search_best_match(
 
 def track_from_search(metadata: TrackMetadata) -> Track:
     """The Track for a search result, created or completed from the result itself."""
-    now = timezone.now()
     with transaction.atomic():
         track = Track.objects.select_for_update().filter(spotify_id=metadata.spotify_id).first()
         if track is None:
@@ -99,18 +99,14 @@ def track_from_search(metadata: TrackMetadata) -> Track:
                     )
             except IntegrityError:
                 track = Track.objects.get(spotify_id=metadata.spotify_id)
-        if SOURCE not in (track.raw_sources or {}):
-            supplied = Supplied(values=metadata.values(), raw=dict(metadata.raw))
-            filled = track_apply(
-                track,
-                source=SOURCE,
-                raw_key=SOURCE,
-                supplied=supplied,
-                fetched_at=now,
-                upgradable=("name", "artists", "album_name"),
-            )
-            track.updated_at = now
-            track.save(update_fields=applied_fields(filled))
+        track_answer_save(
+            track,
+            source=SOURCE,
+            raw_key=SpotifyTracksSource.raw_key,
+            supplied=Supplied(values=metadata.values(), raw=dict(metadata.raw)),
+            fetched_at=timezone.now(),
+            upgradable=SpotifyTracksSource.upgradable,
+        )
         name_index_add(tracks=[track])
     return track
 

@@ -117,6 +117,32 @@ def track_apply(
     return filled
 
 
+def track_answer_save(
+    track: Track,
+    *,
+    source: str,
+    raw_key: str,
+    supplied: Supplied,
+    fetched_at: datetime,
+    upgradable: Iterable[str] = (),
+) -> list[str] | None:
+    """Store a source's answer on a row read for update: apply it and save the columns
+    it changed. None (and nothing written) when the source had already answered."""
+    if raw_key in (track.raw_sources or {}):
+        return None
+    filled = track_apply(
+        track,
+        source=source,
+        raw_key=raw_key,
+        supplied=supplied,
+        fetched_at=fetched_at,
+        upgradable=upgradable,
+    )
+    track.updated_at = fetched_at
+    track.save(update_fields=applied_fields(filled))
+    return filled
+
+
 def _record_provenance(track: Track, *, filled: list[str], fetched_at: datetime) -> None:
     """metadata_source / features_source name every source that supplied that group."""
     if not filled:

@@ -28,13 +28,7 @@ from streams.clients.spotify import SpotifyClient, spotify_configured
 from streams.enrichment.ratelimit import source_block, source_slot_acquire
 from streams.models import Track
 from streams.resolution.index import name_index_add
-from streams.sources.base import (
-    FeatureSource,
-    Supplied,
-    applied_fields,
-    pending_q,
-    track_apply,
-)
+from streams.sources.base import FeatureSource, Supplied, pending_q, track_answer_save
 from streams.sources.catalog import CatalogSource
 from streams.sources.reccobeats import ReccoBeatsSource
 from streams.sources.spotify import (
@@ -175,9 +169,9 @@ def _save(source: FeatureSource, *, supplied: dict[int, Supplied], report: Enric
     with transaction.atomic():
         fresh = list(Track.objects.select_for_update().filter(id__in=list(supplied)))
         for track in fresh:
-            if source.raw_key in (track.raw_sources or {}):
-                continue  # another worker answered it meanwhile
-            filled = track_apply(
+            # One narrow UPDATE per track: far cheaper than a bulk_update whose CASE
+            # expressions cover every column any track of the batch might change.
+            filled = track_answer_save(
                 track,
                 source=source.name,
                 raw_key=source.raw_key,
@@ -185,10 +179,8 @@ def _save(source: FeatureSource, *, supplied: dict[int, Supplied], report: Enric
                 fetched_at=now,
                 upgradable=upgradable,
             )
-            track.updated_at = now
-            # One narrow UPDATE per track: far cheaper than a bulk_update whose CASE
-            # expressions cover every column any track of the batch might change.
-            track.save(update_fields=applied_fields(filled))
+            if filled is None:
+                continue  # another worker answered it meanwhile
             report.answered[source.raw_key] += 1
             report.filled[source.raw_key] += bool(filled)
             if {"name", "artists"} & set(filled):
