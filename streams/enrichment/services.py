@@ -270,7 +270,7 @@ def enrichment_schedule_retry(*, job_id: int, at: datetime) -> Schedule:
         args=repr((job_id,)),
         schedule_type=Schedule.ONCE,
         next_run=at,
-        repeats=1,
+        repeats=-1,  # a ONCE schedule with negative repeats deletes itself once run
     )
 
 
