@@ -131,6 +131,17 @@ def spotify_track_find(
     return track_from_search(best) if best else None
 
 
+def name_search_outcome_save(*, key: str, track: Track | None) -> None:
+    """Remember a search: a match becomes a name-index alias (the next lookup of these
+    names is offline), a miss a NameSearch row (not searched again for a while)."""
+    if track is None:
+        NameSearch.objects.update_or_create(key=key, defaults={"searched_at": timezone.now()})
+    else:
+        TrackNameKey.objects.bulk_create(
+            [TrackNameKey(key=key, track=track)], ignore_conflicts=True
+        )
+
+
 def _longest_plays(play_ids: list[int]) -> dict[int, int]:
     longest: dict[int, int] = {}
     for chunk in chunked(play_ids):
@@ -138,7 +149,8 @@ def _longest_plays(play_ids: list[int]) -> dict[int, int]:
     return longest
 
 
-def _recent_misses(keys: list[str]) -> set[str]:
+def name_searches_recently_missed(*, keys: list[str]) -> set[str]:
+    """The name keys Spotify search found nothing for within the recheck period."""
     since = timezone.now() - timedelta(days=settings.MUSICFLOW_SEARCH_RECHECK_DAYS)
     missed: set[str] = set()
     for chunk in chunked(keys):
@@ -173,7 +185,7 @@ class SpotifySearchStep:
         for play in plays:
             if play.track_name.strip() and play.artist_name.strip():
                 groups[name_key(play.track_name, play.artist_name)].append(play)
-        missed = _recent_misses(list(groups))
+        missed = name_searches_recently_missed(keys=list(groups))
         longest = _longest_plays(
             [p.id for p in plays if name_key(p.track_name, p.artist_name) not in missed]
         )
@@ -212,14 +224,8 @@ class SpotifySearchStep:
             self.notes.append(f"Spotify search failed: {exc}")
             return REASON_SEARCH_FAILED, (REASON_SEARCH_FAILED if exc.permanent else "")
         with transaction.atomic():
-            if track is None:
-                NameSearch.objects.update_or_create(
-                    key=key, defaults={"searched_at": timezone.now()}
-                )
-            else:
-                TrackNameKey.objects.bulk_create(
-                    [TrackNameKey(key=key, track=track)], ignore_conflicts=True
-                )
+            name_search_outcome_save(key=key, track=track)
+            if track is not None:
                 matches.update({p.id: track.id for p in group})
             self.searched += 1
             if self.on_searched is not None:
