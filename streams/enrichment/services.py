@@ -176,9 +176,10 @@ def enrichment_run(*, job_id: int, background: bool = True) -> RunOutcome:
 
 def _work(job: EnrichmentJob, *, deadline: float) -> RunOutcome:
     outcome = RunOutcome(job_id=job.pk, status=EnrichmentStatus.RUNNING)
-    search = _resolve(job, deadline=deadline, outcome=outcome)
+    spotify = SpotifyClient.from_settings() if spotify_configured() else None
+    search = _resolve(job, deadline=deadline, outcome=outcome, spotify=spotify)
     out_of_time = time.monotonic() >= deadline
-    sources = sources_from_settings()
+    sources = sources_from_settings(spotify=spotify)
     enrich = EnrichReport()
     if not out_of_time:
         saved_at = [time.monotonic()]
@@ -207,21 +208,31 @@ def _work(job: EnrichmentJob, *, deadline: float) -> RunOutcome:
     return outcome
 
 
-def _resolve(job: EnrichmentJob, *, deadline: float, outcome: RunOutcome) -> datetime | None:
+def _search_enabled() -> bool:
+    return spotify_configured() and "spotify" in settings.MUSICFLOW_FEATURE_SOURCES
+
+
+def _resolve(
+    job: EnrichmentJob, *, deadline: float, outcome: RunOutcome, spotify: SpotifyClient | None
+) -> datetime | None:
     """Resolution step of a run; returns the search's retry time if it was rate-limited."""
     steps = [*offline_steps(), FuzzyCatalogStep()]
     search = None
-    if spotify_configured() and "spotify" in settings.MUSICFLOW_FEATURE_SOURCES:
+    if spotify is not None and _search_enabled():
         search = SpotifySearchStep(
-            client=SpotifyClient.from_settings(),
+            client=spotify,
             deadline=deadline,
             on_searched=lambda: EnrichmentJob.objects.filter(pk=job.pk).update(
                 names_searched=F("names_searched") + 1, heartbeat_at=timezone.now()
             ),
         )
         steps.append(search)
-    else:
+    elif spotify is None:
         outcome.notes.append(SEARCH_SKIPPED)
+    else:
+        outcome.notes.append(
+            "Spotify search skipped: 'spotify' is not in MUSICFLOW_FEATURE_SOURCES"
+        )
     plays_resolve(user_id=job.user_id, steps=steps)
     history_imports_recount(user_id=job.user_id)
     if search is None:
@@ -322,7 +333,7 @@ def enrichment_progress_save(
     plays = Play.objects.filter(user_id=job.user_id)
     unresolved = plays.filter(resolution_status=ResolutionStatus.UNRESOLVED)
     names_left = 0
-    if spotify_configured():
+    if _search_enabled():
         names_left = (
             unresolved.filter(unresolved_reason__in=SEARCH_LEFT_REASONS)
             .values("track_name", "artist_name")

@@ -66,11 +66,14 @@ class EnrichReport:
         return min(self.rate_limited_until.values(), default=None)
 
 
-def sources_from_settings(*, names: Sequence[str] | None = None) -> list[FeatureSource]:
+def sources_from_settings(
+    *, names: Sequence[str] | None = None, spotify: SpotifyClient | None = None
+) -> list[FeatureSource]:
     """The configured chain; "spotify" stands for its metadata and audio-feature sources,
-    which share one client (one token)."""
+    which share one client (one token), ``spotify`` if given."""
     names = list(names if names is not None else settings.MUSICFLOW_FEATURE_SOURCES)
-    spotify = SpotifyClient.from_settings() if spotify_configured() else None
+    if spotify is None and spotify_configured():
+        spotify = SpotifyClient.from_settings()
     factories: dict[str, Callable[[], list[FeatureSource]]] = {
         "catalog": lambda: [CatalogSource()],
         "reccobeats": lambda: [ReccoBeatsSource()],
