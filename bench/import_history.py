@@ -91,9 +91,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rows-per-file", type=int, default=15_000)
+    parser.add_argument(
+        "--reimport", action="store_true", help="also time importing the same zip again"
+    )
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="musicflow-bench-") as workdir:
+        _run(Path(workdir), args)
 
-    workdir = Path(tempfile.mkdtemp(prefix="musicflow-bench-"))
+
+def _run(workdir: Path, args: argparse.Namespace) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "musicflow_site.settings.test")
     os.environ["DATABASE_URL"] = os.environ.get(
         "BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}"
@@ -101,41 +107,50 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
 
-    from streams.services.history_import import history_import_from_paths
-
     call_command("migrate", verbosity=0)
-    import logging
-
-    logging.getLogger("streams").setLevel(logging.INFO)
     owner = get_user_model().objects.create_user(username=f"bench-{time.time_ns()}")
 
     export = workdir / "my_spotify_data.zip"
     started = time.perf_counter()
     export_zip_write(export, rows=args.rows, rows_per_file=args.rows_per_file)
-    generated = time.perf_counter() - started
+    size_mb = export.stat().st_size / 1e6
     print(
-        f"generated {args.rows:,} rows in {export.stat().st_size / 1e6:.0f} MB zip ({generated:.1f} s)"
+        f"generated {args.rows:,} rows, {size_mb:.0f} MB zip, {time.perf_counter() - started:.1f} s"
     )
+    print(
+        f"database: {connection.vendor}, batch size {settings.MUSICFLOW_IMPORT_BATCH_SIZE}, "
+        f"{os.cpu_count()} CPUs"
+    )
+    _timed_import(owner, export, "import")
+    if args.reimport:
+        _timed_import(owner, export, "re-import")
 
+
+def _timed_import(owner: object, export: Path, label: str) -> None:
+    from streams.services.history_import import history_import_from_paths
+
+    cpu_before = os.times()
     started = time.perf_counter()
     history_import = history_import_from_paths(owner=owner, paths=[export])
     elapsed = time.perf_counter() - started
+    cpu_after = os.times()
     if history_import.status != "done":
-        raise SystemExit(f"import failed: {history_import.error}")
+        raise SystemExit(f"{label} failed: {history_import.error}")
+    cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"database: {connection.vendor}, batch size {os.environ.get('MUSICFLOW_IMPORT_BATCH_SIZE', 'default')}"
+        f"{label}: {history_import.rows_read:,} rows -> {history_import.plays_created:,} plays, "
+        f"{history_import.duplicates:,} duplicates, skipped {history_import.skipped}, "
+        f"resolved {history_import.resolved:,}"
     )
     print(
-        f"imported {history_import.rows_read:,} rows -> {history_import.plays_created:,} plays "
-        f"(skipped {history_import.skipped}), resolved {history_import.resolved:,}"
-    )
-    print(
-        f"import: {elapsed:.1f} s, {history_import.rows_read / elapsed:,.0f} rows/s, peak RSS {peak_mb:.0f} MB"
+        f"{label}: {elapsed:.1f} s wall ({cpu:.1f} s CPU), "
+        f"{history_import.rows_read / elapsed:,.0f} rows/s, peak RSS {peak_mb:.0f} MB"
     )
 
 

@@ -73,6 +73,7 @@ class PlayWriter:
         self._batch_size = max(1, batch_size)
         self._steps = list(steps) if steps is not None else offline_steps()
         self._batch: list[tuple[PlayRecord, str]] = []
+        self._track_by_uri: dict[str, int] = {}
         self._adapt_datetime = _datetime_adapter()
         quote = connection.ops.quote_name
         columns = ", ".join(quote(c) for c in PLAY_INSERT_COLUMNS)
@@ -104,25 +105,32 @@ class PlayWriter:
         self._batch = []
 
     def _resolve(self, batch: list[tuple[PlayRecord, str]]) -> dict[int, int]:
-        """{index in batch: track id} for the plays the offline steps can match now."""
-        remaining = [
-            PendingPlay(
-                id=index,
-                track_name=play.track_name,
-                artist_name=play.artist_name,
-                album_name=play.album_name,
-                spotify_track_uri=play.spotify_track_uri,
-                resolve_attempts=0,
-            )
-            for index, (play, _) in enumerate(batch)
-        ]
+        """{index in batch: track id} for the plays the offline steps can match now.
+
+        A URI matched once in this import is matched again from memory: a long history
+        plays the same tracks in every batch, and asking the database each time was
+        most of the cost.
+        """
         matched: dict[int, int] = {}
+        remaining: list[PendingPlay] = []
+        for index, (play, _) in enumerate(batch):
+            uri = play.spotify_track_uri
+            track_id = self._track_by_uri.get(uri) if uri else None
+            if track_id is not None:
+                matched[index] = track_id
+            else:
+                remaining.append(_pending(index, play))
         for step in self._steps:
             if not remaining:
                 break
             given = {p.id for p in remaining}
-            matched.update((i, t) for i, t in step(plays=remaining).items() if i in given)
-            remaining = [p for p in remaining if p.id not in matched]
+            found = {i: t for i, t in step(plays=remaining).items() if i in given}
+            matched.update(found)
+            remaining = [p for p in remaining if p.id not in found]
+        for index, track_id in matched.items():
+            uri = batch[index][0].spotify_track_uri
+            if uri:
+                self._track_by_uri.setdefault(uri, track_id)
         return matched
 
     def _row(
@@ -153,6 +161,17 @@ class PlayWriter:
             track_id,
             now if resolved else None,
         )
+
+
+def _pending(index: int, play: PlayRecord) -> PendingPlay:
+    return PendingPlay(
+        id=index,
+        track_name=play.track_name,
+        artist_name=play.artist_name,
+        album_name=play.album_name,
+        spotify_track_uri=play.spotify_track_uri,
+        resolve_attempts=0,
+    )
 
 
 def _datetime_adapter() -> Any:
