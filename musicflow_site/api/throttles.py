@@ -44,9 +44,14 @@ class AnonThrottle(_RatesFromSettings, AnonRateThrottle):
 
 
 class UserThrottle(_RatesFromSettings, UserRateThrottle):
-    """Authenticated callers, per user."""
+    """Authenticated callers, per user (anonymous ones are AnonThrottle's, counted once)."""
 
     scope = "user"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class PredictionBatchThrottle(_RatesFromSettings, UserRateThrottle):

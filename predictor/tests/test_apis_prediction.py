@@ -211,3 +211,12 @@ def test_a_known_prediction_costs_few_queries(
     # name index lookup, serving version
     with django_assert_num_queries(2):
         assert _ask(api_client, track.name, track.primary_artist).status_code == 200
+
+
+def test_anonymous_callers_are_counted_once_not_also_as_users(
+    api_client, site_model, throttle_rates
+):
+    throttle_rates(anon="100/min", user="1/min")
+    track = _known(site_model)
+    codes = [_ask(api_client, track.name, track.primary_artist).status_code for _ in range(3)]
+    assert codes == [200, 200, 200]
