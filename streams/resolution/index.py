@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from streams.models import TrackNameKey
@@ -20,14 +21,25 @@ class NamedTrack(Protocol):
     artists: list
 
 
-def _artist_of(track: NamedTrack) -> str:
+@dataclass(frozen=True, slots=True)
+class NameIndexEntry:
+    """A track to index when no `Track` instance is at hand (id, title, primary artist)."""
+
+    id: int
+    name: str
+    artist: str
+
+
+def _artist_of(track: NamedTrack | NameIndexEntry) -> str:
+    if isinstance(track, NameIndexEntry):
+        return track.artist
     if track.primary_artist:
         return track.primary_artist
     first = track.artists[0] if track.artists else None
     return first.get("name", "") if isinstance(first, dict) else ""
 
 
-def name_index_add(*, tracks: Iterable[NamedTrack]) -> int:
+def name_index_add(*, tracks: Iterable[NamedTrack | NameIndexEntry]) -> int:
     """Index `tracks` by name; a key already present keeps its track (first stored wins).
 
     Each track gets its exact key and its normalised key (see `normalize`).

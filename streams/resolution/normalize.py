@@ -36,6 +36,7 @@ exists by an artist whose name is exactly that first part.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -46,6 +47,8 @@ EXACT_KEY_PREFIX = "="
 _MAX_PART_LENGTH = 512
 # Each pass only shortens the text; a handful always reaches the fixed point.
 _MAX_PASSES = 8
+# A history repeats the same artists and titles thousands of times.
+_CACHE_SIZE = 65_536
 
 # Letters that NFKD leaves as they are, mapped to what a reader would type instead.
 _LETTER_FOLDS = str.maketrans(
@@ -102,6 +105,11 @@ _YEAR_OR_ORDINAL = re.compile(r"^(?:\d{2,4}|\d+(?:st|nd|rd|th))$")
 _ARTIST_SPLIT = re.compile(rf",\s+|\s+{_DOTTED_FEATURE_WORDS}\s+", re.IGNORECASE)
 
 
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTER_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def fold_text(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form of any text.
 
@@ -109,10 +117,8 @@ def fold_text(text: str) -> str:
     word characters at all (an artist called "!!!") keeps its symbols, case-folded,
     so it still has a key of its own.
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTER_FOLDS))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    folded = unicodedata.normalize("NFKD", stripped.casefold().translate(_LETTER_FOLDS))
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    # Non-ASCII is folded twice: casefolding can make new decomposable letters.
+    folded = text.lower() if text.isascii() else _strip_marks(_strip_marks(text).casefold())
     words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", folded)).split()
     if words:
         return " ".join(words)
@@ -161,6 +167,7 @@ def _title_pass(title: str) -> str:
     return folded or fold_text(title)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def normalize_title(title: str) -> str:
     """The comparable form of a track title (see the module notes for the rules)."""
     current = title[: _MAX_PART_LENGTH * 2]
@@ -178,6 +185,7 @@ def primary_artist(artists: str) -> str:
     return first.strip() or artists.strip()
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def normalize_artist(artist: str) -> str:
     """The comparable form of the primary artist of `artist`."""
     current = artist[: _MAX_PART_LENGTH * 2]

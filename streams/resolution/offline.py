@@ -7,77 +7,21 @@ the plays, so hundreds of thousands of plays resolve in seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
-from django.utils import timezone
-
-from streams.models import Track, TrackNameKey
-from streams.resolution.index import name_index_add
+from streams.resolution.lookups import (
+    chunked,
+    track_ids_by_name_key,
+    track_ids_by_spotify_id,
+)
 from streams.resolution.normalize import exact_name_key, name_key
 from streams.resolution.steps import PendingPlay
+from streams.resolution.stubs import TrackStub, track_stubs_create
 
-# Stays under every backend's limit on query parameters (SQLite's is the lowest).
-QUERY_CHUNK = 900
-HISTORY_SOURCE = "history"
+__all__ = ["NameIndexStep", "UriStep", "chunked", "offline_steps"]
+
 _SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-
-T = TypeVar("T")
-
-
-def chunked(items: Sequence[T], size: int = QUERY_CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def track_ids_by_spotify_id(*, spotify_ids: Iterable[str]) -> dict[str, int]:
-    wanted = sorted(set(spotify_ids))
-    found: dict[str, int] = {}
-    for chunk in chunked(wanted):
-        found.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "id"))
-    return found
-
-
-def track_ids_by_name_key(*, keys: Iterable[str]) -> dict[str, int]:
-    wanted = sorted(set(keys))
-    found: dict[str, int] = {}
-    for chunk in chunked(wanted):
-        found.update(TrackNameKey.objects.filter(key__in=chunk).values_list("key", "track_id"))
-    return found
-
-
-def _stub_from_play(play: PendingPlay, *, spotify_id: str, fetched_at: str) -> Track:
-    """A track known only from a play: enrichment fills in the rest by its Spotify id.
-
-    Exports name one artist per play, so the name is kept whole ("Tyler, The Creator").
-    """
-    artist = play.artist_name.strip()
-    return Track(
-        spotify_id=spotify_id,
-        name=play.track_name[:512],
-        artists=[{"name": artist, "id": None}] if artist else [],
-        primary_artist=artist[:512],
-        album_name=play.album_name[:512],
-        metadata_source=HISTORY_SOURCE,
-        field_sources={
-            field: HISTORY_SOURCE
-            for field, value in (("name", play.track_name), ("artists", artist))
-            if value
-        }
-        | ({"album_name": HISTORY_SOURCE} if play.album_name else {}),
-        raw_sources={
-            HISTORY_SOURCE: {
-                "fetched_at": fetched_at,
-                "data": {
-                    "track_name": play.track_name,
-                    "artist_name": play.artist_name,
-                    "album_name": play.album_name,
-                    "spotify_track_uri": play.spotify_track_uri,
-                },
-            }
-        },
-    )
 
 
 @dataclass
@@ -114,18 +58,19 @@ class UriStep:
     def _create_stubs(
         self, *, missing: list[str], by_id: dict[str, PendingPlay]
     ) -> dict[str, int]:
-        fetched_at = timezone.now().isoformat()
-        stubs = [
-            _stub_from_play(by_id[sid], spotify_id=sid, fetched_at=fetched_at) for sid in missing
-        ]
-        Track.objects.bulk_create(stubs, batch_size=500, ignore_conflicts=True)
-        created = track_ids_by_spotify_id(spotify_ids=missing)
-        self.stubs_created += len(created)
-        name_index_add(
-            tracks=Track.objects.filter(id__in=list(created.values())).only(
-                "id", "name", "primary_artist", "artists"
-            )
+        created = track_stubs_create(
+            stubs=[
+                TrackStub(
+                    spotify_id=sid,
+                    track_name=by_id[sid].track_name,
+                    artist_name=by_id[sid].artist_name,
+                    album_name=by_id[sid].album_name,
+                    spotify_track_uri=by_id[sid].spotify_track_uri,
+                )
+                for sid in missing
+            ]
         )
+        self.stubs_created += len(created)
         return created
 
 

@@ -8,18 +8,19 @@ network steps are added by passing `steps=`.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Least
+from django.db import connection, transaction
 from django.utils import timezone
 
 from streams.models import Play, ResolutionStatus
 from streams.resolution.index import name_index_add
-from streams.resolution.offline import chunked, offline_steps
+from streams.resolution.lookups import chunked
+from streams.resolution.offline import offline_steps
 from streams.resolution.steps import PendingPlay, ResolutionStep
 
 __all__ = [
@@ -31,11 +32,15 @@ __all__ = [
     "plays_resolve",
 ]
 
+logger = logging.getLogger(__name__)
+
 # Reasons stored in Play.unresolved_reason.
 REASON_NO_NAME = "no_track_name"
 REASON_NO_OFFLINE_MATCH = "no_offline_match"
 REASON_NO_MATCH = "no_match"
 _MAX_ATTEMPTS = 32767  # PositiveSmallIntegerField
+_OUTCOME_TABLE = "musicflow_resolve_outcome"
+_INSERT_CHUNK = 10_000
 
 
 @dataclass
@@ -70,7 +75,11 @@ def _run_steps(
     by_step: dict[str, int] = {}
     remaining = plays
     for step in steps:
+        started = time.perf_counter()
         found = step(plays=remaining) if remaining else {}
+        logger.debug(
+            "step %s: %d plays in %.2f s", step.name, len(remaining), time.perf_counter() - started
+        )
         given = {p.id for p in remaining}
         # A step may only claim plays it was given.
         claimed = {pid: tid for pid, tid in found.items() if pid in given}
@@ -86,30 +95,46 @@ def _unresolved_reason(play: PendingPlay, *, offline_only: bool) -> str:
     return REASON_NO_OFFLINE_MATCH if offline_only else REASON_NO_MATCH
 
 
-def _write_outcome(*, matched: dict[int, int], unmatched: dict[str, list[int]]) -> None:
-    now = timezone.now()
-    attempts = Least(F("resolve_attempts") + 1, Value(_MAX_ATTEMPTS))
-    by_track: dict[int, list[int]] = defaultdict(list)
-    for play_id, track_id in matched.items():
-        by_track[track_id].append(play_id)
-    with transaction.atomic():
-        for track_id, play_ids in by_track.items():
-            for chunk in chunked(play_ids):
-                Play.objects.filter(id__in=chunk).update(
-                    track_id=track_id,
-                    resolution_status=ResolutionStatus.RESOLVED,
-                    unresolved_reason="",
-                    resolve_attempts=attempts,
-                    last_resolve_at=now,
-                )
-        for reason, play_ids in unmatched.items():
-            for chunk in chunked(play_ids):
-                Play.objects.filter(id__in=chunk).update(
-                    resolution_status=ResolutionStatus.UNRESOLVED,
-                    unresolved_reason=reason,
-                    resolve_attempts=attempts,
-                    last_resolve_at=now,
-                )
+def _write_outcome(*, outcome: list[tuple[int, int | None, str]]) -> None:
+    """Write every play's outcome with one INSERT batch and two UPDATE statements.
+
+    The outcomes (play id, track id or None, reason) go into a temporary table that
+    the UPDATEs join (`UPDATE ... FROM`, in both SQLite and PostgreSQL): a fixed
+    number of statements for any number of plays, where the ORM would need one
+    UPDATE per distinct track.
+    """
+    if not outcome:
+        return
+    qn = connection.ops.quote_name
+    play, table = qn(Play._meta.db_table), qn(_OUTCOME_TABLE)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    attempts = qn("resolve_attempts")
+    common = (
+        f"{attempts} = CASE WHEN {play}.{attempts} < {_MAX_ATTEMPTS} "
+        f"THEN {play}.{attempts} + 1 ELSE {play}.{attempts} END, {qn('last_resolve_at')} = %s"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {table} "
+            "(play_id bigint PRIMARY KEY, track_id bigint NULL, reason varchar(64) NOT NULL)"
+        )
+        try:
+            for chunk in chunked(outcome, _INSERT_CHUNK):
+                cursor.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s)", chunk)
+            cursor.execute(
+                f"UPDATE {play} SET {qn('track_id')} = o.track_id, "
+                f"{qn('resolution_status')} = %s, {qn('unresolved_reason')} = '', {common} "
+                f"FROM {table} o WHERE o.play_id = {play}.id AND o.track_id IS NOT NULL",
+                [ResolutionStatus.RESOLVED.value, now],
+            )
+            cursor.execute(
+                f"UPDATE {play} SET {qn('resolution_status')} = %s, "
+                f"{qn('unresolved_reason')} = o.reason, {common} "
+                f"FROM {table} o WHERE o.play_id = {play}.id AND o.track_id IS NULL",
+                [ResolutionStatus.UNRESOLVED.value, now],
+            )
+        finally:
+            cursor.execute(f"DROP TABLE {table}")
 
 
 def plays_resolve(
@@ -125,11 +150,13 @@ def plays_resolve(
     marked unresolved with a reason; every play considered has its attempts bumped.
     """
     chain = list(steps) if steps is not None else offline_steps()
+    started = time.perf_counter()
     plays = plays_pending(
         user_id=user_id,
         history_import_id=history_import_id,
         include_unresolved=include_unresolved,
     )
+    logger.debug("read %d pending plays in %.2f s", len(plays), time.perf_counter() - started)
     matched, by_step = _run_steps(plays=plays, steps=chain)
     offline_only = not any(step.needs_network for step in chain)
     # A step may say why it left a play unresolved (e.g. "rate_limited"); the last
@@ -144,7 +171,11 @@ def plays_resolve(
             if reason != REASON_NO_NAME:
                 reason = step_reasons.get(play.id, reason)
             unmatched[reason].append(play.id)
-    _write_outcome(matched=matched, unmatched=unmatched)
+    outcome: list[tuple[int, int | None, str]] = [(pid, tid, "") for pid, tid in matched.items()]
+    outcome += [(pid, None, reason) for reason, ids in unmatched.items() for pid in ids]
+    started = time.perf_counter()
+    _write_outcome(outcome=outcome)
+    logger.debug("wrote %d outcomes in %.2f s", len(outcome), time.perf_counter() - started)
     reasons = Counter({reason: len(ids) for reason, ids in unmatched.items()})
     return ResolveReport(
         resolved=len(matched),

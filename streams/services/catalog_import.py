@@ -24,8 +24,8 @@ from django.utils import timezone
 from streams.catalog.reading import CatalogFile, CatalogRecord, catalog_file_read
 from streams.models import AUDIO_FEATURE_FIELDS, Track, TrackNameKey
 from streams.resolution.index import name_index_add
+from streams.resolution.lookups import chunked
 from streams.resolution.normalize import name_key
-from streams.resolution.offline import chunked
 
 CATALOG_SOURCE = "catalog"
 # Sources whose values the catalog may replace: nothing, a stub built from a play,
