@@ -61,14 +61,23 @@
 
   function describe(state) {
     if (!state.import_finished) {
-      return state.status === "queued" ? "Waiting for a worker…" : "Importing your plays…";
+      return state.status === "queued" ? "Upload complete · import queued" : "Importing your plays…";
     }
     if (state.status === "failed") return "Import refused";
     const e = state.enrichment;
     if (!e || state.finished) return "Import finished";
-    let text = "Matching tracks and fetching features: " + e.status_label;
+    let text = "Import finished · matching tracks and fetching features: " + e.status_label.toLowerCase();
     if (e.next_retry_at) text += " (next attempt " + new Date(e.next_retry_at).toLocaleTimeString() + ")";
     return text;
+  }
+
+  // Poll quickly while the import runs, slower while enrichment runs (it can take
+  // minutes), and not before a rate-limited source's next attempt.
+  function nextPollIn(state) {
+    if (!state.import_finished) return POLL_MS;
+    const retry = state.enrichment && state.enrichment.next_retry_at;
+    const wait = retry ? new Date(retry).getTime() - Date.now() : 0;
+    return Math.min(Math.max(3 * POLL_MS, wait), 60 * POLL_MS);
   }
 
   function poll(url) {
@@ -89,7 +98,8 @@
           button.disabled = false;
           return;
         }
-        window.setTimeout(() => poll(url), POLL_MS);
+        if (state.import_finished) button.disabled = false;
+        window.setTimeout(() => poll(url), nextPollIn(state));
       })
       .catch((error) => showError(error.message));
   }

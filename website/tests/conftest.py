@@ -52,15 +52,19 @@ def spotify_login(client: Client, fake_services: FakeMusicServices):
 
 
 @pytest.fixture
-def q_sync(monkeypatch):
-    """Run django-q2 tasks in the calling thread, as soon as they are queued.
+def task_queue():
+    """Background tasks stay queued; a test runs the ones it needs by calling the task
+    function (the same code a cluster runs), and the rest is purged afterwards.
 
-    The task functions are the real ones; only the hand-over to a cluster is skipped,
-    because the test database lives in this process and a cluster process cannot see it.
+    A cluster process cannot see the test database, and running every task inline
+    would drag the whole enrichment of a real export into one request.
     """
-    from django_q.conf import Conf
+    from django.conf import settings
+    from django_q.brokers import get_broker
 
-    monkeypatch.setattr(Conf, "SYNC", True)
+    yield
+    for cluster in (settings.Q_CLUSTER["name"], settings.MUSICFLOW_TRAINING_CLUSTER):
+        get_broker(cluster).purge_queue()
 
 
 @pytest.fixture
@@ -203,9 +207,9 @@ def _orm_beside_playwright():
 
 
 @pytest.fixture
-def browser_env(_orm_beside_playwright, q_sync, fake_services, fast_http):
-    """What every browser test needs on the server side: background tasks run
-    synchronously (q_sync) and every external service is the fake on 127.0.0.1."""
+def browser_env(_orm_beside_playwright, task_queue, fake_services, fast_http):
+    """What every browser test needs on the server side: background tasks are only
+    queued (see task_queue) and every external service is the fake on 127.0.0.1."""
     return fake_services
 
 
@@ -223,11 +227,17 @@ class Browsing:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def shot(self, step: str) -> Path:
+    def shot(self, step: str, *, fits: bool = True) -> Path:
+        """Save a full-page screenshot; our pages must also never scroll sideways."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{self.name}-{step}.png"
         self.page.screenshot(path=str(path), full_page=True)
         self.shots.append(path)
+        if fits:
+            overflow = self.page.evaluate(
+                "() => document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 0, f"{self.page.url} scrolls sideways by {overflow}px ({path.name})"
         return path
 
 

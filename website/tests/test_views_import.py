@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from streams.models import HistoryImport, Play
+from streams.tasks import history_import_task
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_an_empty_history_says_what_to_do(client, user):
 
 
 def test_uploading_the_real_export_imports_it_and_reports_the_counts(
-    client, user, account_data, q_sync, fake_services, django_capture_on_commit_callbacks
+    client, user, account_data, task_queue, django_capture_on_commit_callbacks
 ):
     client.force_login(user)
 
@@ -50,9 +51,19 @@ def test_uploading_the_real_export_imports_it_and_reports_the_counts(
         )
 
     assert response.status_code == 202
-    progress = client.get(response.json()["progress_url"]).json()
+    progress_url = response.json()["progress_url"]
+    queued = client.get(progress_url).json()
+    assert (queued["status"], queued["import_finished"]) == ("queued", False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        history_import_task(response.json()["import_id"])
+
+    progress = client.get(progress_url).json()
     assert progress["status"] == "done"
     assert progress["import_finished"] is True
+    # Resolution and enrichment were queued by the import, to run in the background.
+    assert progress["enrichment"]["status"] == "queued"
+    assert progress["finished"] is False
     assert f'data-testid="plays-created">{ACCOUNT_DATA_PLAYS}<' in progress["report_html"]
     assert Play.objects.filter(user=user).count() == ACCOUNT_DATA_PLAYS
     page = client.get(reverse("website:dashboard")).content.decode()
@@ -61,7 +72,7 @@ def test_uploading_the_real_export_imports_it_and_reports_the_counts(
 
 
 def test_a_plain_form_post_redirects_back_to_the_report(
-    client, user, account_data, q_sync, fake_services, django_capture_on_commit_callbacks
+    client, user, account_data, task_queue, django_capture_on_commit_callbacks
 ):
     client.force_login(user)
     music = [p for p in account_data if p.name == "StreamingHistory_music_1.json"]
@@ -71,11 +82,14 @@ def test_a_plain_form_post_redirects_back_to_the_report(
 
     assert response.status_code == 302
     assert response["Location"] == reverse("website:dashboard")
-    assert HistoryImport.objects.get(owner=user).status == "done"
+    history_import = HistoryImport.objects.get(owner=user)
+    history_import_task(history_import.pk)
+    history_import.refresh_from_db()
+    assert history_import.status == "done"
 
 
 def test_a_file_that_is_not_json_is_refused_with_its_name(
-    client, user, q_sync, fake_services, django_capture_on_commit_callbacks
+    client, user, task_queue, django_capture_on_commit_callbacks
 ):
     client.force_login(user)
     bad = SimpleUploadedFile("StreamingHistory_music_0.json", b"{not json", "application/json")
@@ -84,6 +98,7 @@ def test_a_file_that_is_not_json_is_refused_with_its_name(
         response = client.post(
             reverse("website:import_create"), {"files": [bad]}, HTTP_X_REQUESTED_WITH="fetch"
         )
+    history_import_task(response.json()["import_id"])
     progress = client.get(response.json()["progress_url"]).json()
 
     assert progress["status"] == "failed"
