@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 from social_django.models import UserSocialAuth
@@ -51,28 +51,28 @@ class AccountDeletion:
     files_deleted: int
 
 
-def _stored_files(*, user: AbstractBaseUser) -> list[str]:
-    """Names in the storage that belong to the user: uploads and model artifacts."""
+def _stored_files(*, user: AbstractBaseUser) -> list[tuple[Storage, str]]:
+    """Files that belong to the user, each with the storage it lives in."""
     from predictor.models import ModelVersion
     from streams.models import HistoryImport
 
-    names = list(
-        HistoryImport.objects.filter(owner=user)
-        .exclude(upload="")
-        .values_list("upload", flat=True)
-    )
-    names += (
-        ModelVersion.objects.filter(owner=user)
-        .exclude(artifact="")
-        .values_list("artifact", flat=True)
-    )
-    return [name for name in names if name]
+    uploads = HistoryImport._meta.get_field("upload").storage
+    artifacts = ModelVersion._meta.get_field("artifact").storage
+    files = [
+        (uploads, name)
+        for name in HistoryImport.objects.filter(owner=user).values_list("upload", flat=True)
+    ]
+    files += [
+        (artifacts, name)
+        for name in ModelVersion.objects.filter(owner=user).values_list("artifact", flat=True)
+    ]
+    return [(storage, name) for storage, name in files if name]
 
 
-def _storage_delete(*, names: list[str]) -> None:
-    for name in names:
+def _storage_delete(*, files: list[tuple[Storage, str]]) -> None:
+    for storage, name in files:
         try:
-            default_storage.delete(name)
+            storage.delete(name)
         except OSError:
             # The rows are gone; a file that cannot be removed now is only logged.
             logger.warning("Could not delete stored file %s", name)
@@ -87,10 +87,10 @@ def account_delete(*, user: AbstractBaseUser) -> AccountDeletion:
     """
     username = user.get_username()
     with transaction.atomic():
-        names = _stored_files(user=user)
+        files = _stored_files(user=user)
         user.delete()
-        transaction.on_commit(lambda: _storage_delete(names=names))
-    return AccountDeletion(username=username, files_deleted=len(names))
+        transaction.on_commit(lambda: _storage_delete(files=files))
+    return AccountDeletion(username=username, files_deleted=len(files))
 
 
 def api_token_rotate(*, user: AbstractBaseUser) -> Token:

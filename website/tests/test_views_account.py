@@ -130,3 +130,19 @@ def test_delete_removes_the_account_all_its_data_and_files(
     assert not default_storage.exists(stored)
     assert Play.objects.filter(user=other_user).count() == 2
     assert "_auth_user_id" not in client.session
+
+
+def test_delete_also_removes_the_users_model_artifacts_but_not_the_site_models(
+    client, user, trained_versions, site_model, django_capture_on_commit_callbacks
+):
+    from predictor.models import ModelVersion, artifact_storage
+
+    own = [v.artifact.name for v in trained_versions]
+    client.force_login(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("website:account_delete"), {"confirm": "on"})
+
+    assert not ModelVersion.objects.filter(owner_id=user.pk).exists()
+    assert not any(artifact_storage().exists(name) for name in own)
+    assert artifact_storage().exists(ModelVersion.objects.get(pk=site_model.pk).artifact.name)

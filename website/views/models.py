@@ -17,7 +17,7 @@ from predictor.selectors import (
 )
 from predictor.services import model_version_activate, training_request
 from website.charts import holdout_scatter, importance_bars
-from website.selectors import user_has_synthetic_plays
+from website.selectors import user_has_plays, user_has_synthetic_plays
 
 
 def _selected(versions: list[ModelVersion], wanted: str | None) -> ModelVersion | None:
@@ -45,6 +45,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
         "selected": selected,
         "serving": _serving(request),
         "synthetic": user_has_synthetic_plays(user=request.user),
+        "has_plays": user_has_plays(user=request.user),
     }
     if selected is not None:
         context["scatter"] = holdout_scatter(points=selected.holdout_points or [])
