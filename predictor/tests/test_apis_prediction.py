@@ -220,3 +220,25 @@ def test_anonymous_callers_are_counted_once_not_also_as_users(
     track = _known(site_model)
     codes = [_ask(api_client, track.name, track.primary_artist).status_code for _ in range(3)]
     assert codes == [200, 200, 200]
+
+
+def test_activating_another_version_takes_effect_on_the_next_prediction(
+    owner_client, site_model, user
+):
+    def own_version(number: int) -> ModelVersion:
+        return ModelVersion.objects.create(
+            owner=user,
+            version=number,
+            status="ready",
+            include_context=False,
+            artifact=site_model.version.artifact.name,
+            artifact_sha256=site_model.version.artifact_sha256,
+            prediction_percentiles=site_model.version.prediction_percentiles,
+        )
+
+    first, second = own_version(1), own_version(2)
+    owner_client.post(f"/api/models/{first.pk}/activate/")
+    track = _known(site_model)
+    assert _ask(owner_client, track.name, track.primary_artist).json()["model"]["id"] == first.pk
+    owner_client.post(f"/api/models/{second.pk}/activate/")
+    assert _ask(owner_client, track.name, track.primary_artist).json()["model"]["id"] == second.pk
