@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -95,6 +96,17 @@ def _unresolved_reason(play: PendingPlay, *, offline_only: bool) -> str:
     return REASON_NO_OFFLINE_MATCH if offline_only else REASON_NO_MATCH
 
 
+def _rows_insert(cursor: Any, *, table: str, rows: list[tuple[int, int | None, str]]) -> None:
+    if connection.vendor == "postgresql":
+        # COPY is about twenty times faster than INSERT batches on PostgreSQL.
+        with cursor.cursor.copy(f"COPY {table} (play_id, track_id, reason) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    for chunk in chunked(rows, _INSERT_CHUNK):
+        cursor.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s)", chunk)
+
+
 def _write_outcome(*, outcome: list[tuple[int, int | None, str]]) -> None:
     """Write every play's outcome with one INSERT batch and two UPDATE statements.
 
@@ -113,28 +125,26 @@ def _write_outcome(*, outcome: list[tuple[int, int | None, str]]) -> None:
         f"{attempts} = CASE WHEN {play}.{attempts} < {_MAX_ATTEMPTS} "
         f"THEN {play}.{attempts} + 1 ELSE {play}.{attempts} END, {qn('last_resolve_at')} = %s"
     )
+    # Inside the transaction: if anything fails, the rollback drops the table too.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {table} "
             "(play_id bigint PRIMARY KEY, track_id bigint NULL, reason varchar(64) NOT NULL)"
         )
-        try:
-            for chunk in chunked(outcome, _INSERT_CHUNK):
-                cursor.executemany(f"INSERT INTO {table} VALUES (%s, %s, %s)", chunk)
-            cursor.execute(
-                f"UPDATE {play} SET {qn('track_id')} = o.track_id, "
-                f"{qn('resolution_status')} = %s, {qn('unresolved_reason')} = '', {common} "
-                f"FROM {table} o WHERE o.play_id = {play}.id AND o.track_id IS NOT NULL",
-                [ResolutionStatus.RESOLVED.value, now],
-            )
-            cursor.execute(
-                f"UPDATE {play} SET {qn('resolution_status')} = %s, "
-                f"{qn('unresolved_reason')} = o.reason, {common} "
-                f"FROM {table} o WHERE o.play_id = {play}.id AND o.track_id IS NULL",
-                [ResolutionStatus.UNRESOLVED.value, now],
-            )
-        finally:
-            cursor.execute(f"DROP TABLE {table}")
+        _rows_insert(cursor, table=table, rows=outcome)
+        cursor.execute(
+            f"UPDATE {play} SET {qn('track_id')} = o.track_id, "
+            f"{qn('resolution_status')} = %s, {qn('unresolved_reason')} = '', {common} "
+            f"FROM {table} o WHERE o.play_id = {play}.id AND o.track_id IS NOT NULL",
+            [ResolutionStatus.RESOLVED.value, now],
+        )
+        cursor.execute(
+            f"UPDATE {play} SET {qn('resolution_status')} = %s, "
+            f"{qn('unresolved_reason')} = o.reason, {common} "
+            f"FROM {table} o WHERE o.play_id = {play}.id AND o.track_id IS NULL",
+            [ResolutionStatus.UNRESOLVED.value, now],
+        )
+        cursor.execute(f"DROP TABLE {table}")
 
 
 def plays_resolve(
