@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from musicflow_site.api.pagination import paginated_response
 from musicflow_site.api.schema import PAGINATION_PARAMETERS, error_responses, paginated
+from streams.enrichment.progress import enrichment_progress_for_user
 from streams.errors import UploadTooLarge
 from streams.models import AUDIO_FEATURE_FIELDS, ImportStatus, ResolutionStatus
 from streams.selectors import history_import_get_for_user, imports_for_user
@@ -148,18 +149,42 @@ def _refuse_oversized_body(request: Request) -> None:
 
 
 class ImportDetailApi(APIView):
+    class OutputSerializer(HistoryImportSerializer):
+        class EnrichmentSerializer(serializers.Serializer):
+            status = serializers.CharField(help_text="queued, running, waiting, done or failed.")
+            done = serializers.IntegerField(help_text="Searches and tracks finished.")
+            remaining = serializers.IntegerField(help_text="Searches and tracks still to do.")
+            next_retry_at = serializers.DateTimeField(
+                allow_null=True, help_text="When a rate-limited source is asked again."
+            )
+            plays_resolved = serializers.IntegerField()
+            plays_unresolved = serializers.IntegerField()
+            notes = serializers.ListField(
+                child=serializers.CharField(), help_text="Skipped steps and why."
+            )
+            error = serializers.CharField()
+            updated_at = serializers.DateTimeField(allow_null=True)
+
+        enrichment = EnrichmentSerializer(
+            allow_null=True,
+            help_text="Your background resolution and enrichment (all imports share it); "
+            "null before it first runs.",
+        )
+
     @extend_schema(
         operation_id="imports_retrieve",
         summary="One import",
-        description="An import's progress and report. Another user's import is a 404.",
+        description="An import's progress and report, with the background resolution and "
+        "enrichment that follows it. Another user's import is a 404.",
         responses={
-            200: HistoryImportSerializer,
+            200: OutputSerializer,
             **error_responses(status.HTTP_404_NOT_FOUND, *_AUTH_ERRORS),
         },
     )
     def get(self, request: Request, import_id: int) -> Response:
         history_import = history_import_get_for_user(user=request.user, import_id=import_id)
-        return Response(HistoryImportSerializer(history_import).data)
+        history_import.enrichment = enrichment_progress_for_user(user_id=request.user.pk)
+        return Response(self.OutputSerializer(history_import).data)
 
 
 # --- plays and tracks ----------------------------------------------------------------------

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from streams.models import HistoryImport, Play
+from streams.models import EnrichmentJob, EnrichmentStatus, HistoryImport, Play
 from streams.services.history_import import history_import_run
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,26 @@ def test_list_shows_only_my_imports_newest_first(owner_client, other_client, use
     assert body["count"] == 3
     assert [item["id"] for item in body["results"]] == [i.pk for i in reversed(mine)]
     assert other_client.get("/api/imports/").json()["count"] == 1
+
+
+def test_the_detail_shows_the_background_enrichment(owner_client, user):
+    history_import = HistoryImport.objects.create(owner=user, file_names=["a.json"])
+    assert owner_client.get(f"/api/imports/{history_import.pk}/").json()["enrichment"] is None
+    retry_at = timezone.now() + timedelta(minutes=5)
+    EnrichmentJob.objects.create(
+        user=user,
+        status=EnrichmentStatus.WAITING,
+        names_searched=3,
+        names_remaining=7,
+        tracks_done=10,
+        next_retry_at=retry_at,
+        notes=["Spotify search rate-limited"],
+    )
+    enrichment = owner_client.get(f"/api/imports/{history_import.pk}/").json()["enrichment"]
+    assert enrichment["status"] == "waiting"
+    assert (enrichment["done"], enrichment["remaining"]) == (13, 7)
+    assert enrichment["next_retry_at"] is not None
+    assert enrichment["notes"] == ["Spotify search rate-limited"]
 
 
 def test_another_users_import_is_404(owner_client, other_client, user):
