@@ -18,7 +18,6 @@ on (user, dedupe_key) does the deduplication inside the database.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import tempfile
@@ -42,15 +41,15 @@ from django.utils import timezone
 
 from streams.enrichment.services import enrichment_request
 from streams.errors import ImportRejected, UploadTooLarge
-from streams.history.formats import file_format_detect
-from streams.history.parsing import library_tracks_parse, rows_parse
+from streams.history.documents import ReadDocument, documents_read
+from streams.history.prefetch import prefetched
 from streams.history.readers import ReadLimits, Source, sources_from_file, sources_from_paths
 from streams.history.records import (
     PLAY_FORMATS,
     FileFormat,
-    JsonSource,
     LibraryTrack,
     PlayRecord,
+    SkippedSource,
     SkipReason,
 )
 from streams.models import (
@@ -216,6 +215,49 @@ def _requeue_later(import_id: int) -> None:
     )
 
 
+# --- safety net --------------------------------------------------------------------------
+
+SWEEP_TASK = "streams.tasks.history_import_sweep_task"
+SWEEP_SCHEDULE = "musicflow-import-sweep"
+
+
+def history_import_sweep() -> list[int]:
+    """Queue again every import whose task was lost; returns their ids.
+
+    A worker killed mid-import leaves its import "running" (the import's transaction
+    died with it); a broker that does not redeliver (Redis), or a task that failed
+    before claiming (database unavailable), leaves it "queued" with no task. Both are
+    queued again once older than the task timeout. Queuing twice is harmless: only one
+    run claims an import.
+    """
+    from django_q.tasks import async_task
+
+    stale_before = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    lost = Q(status=ImportStatus.QUEUED, created_at__lt=stale_before) | Q(
+        status=ImportStatus.RUNNING, started_at__lt=stale_before
+    )
+    import_ids = list(HistoryImport.objects.filter(lost).values_list("pk", flat=True))
+    for import_id in import_ids:
+        async_task(TASK_PATH, import_id, task_name=f"import-sweep-{import_id}")
+    return import_ids
+
+
+def history_import_schedules_install() -> bool:
+    """Install (idempotently) the one-minute sweep schedule; True if it was created."""
+    from django_q.models import Schedule
+
+    _, created = Schedule.objects.update_or_create(
+        name=SWEEP_SCHEDULE,
+        defaults={
+            "func": SWEEP_TASK,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    return created
+
+
 # --- running -----------------------------------------------------------------------------
 
 
@@ -256,70 +298,45 @@ def _import_sources(history_import: HistoryImport, sources: Iterable[Source]) ->
         import_id=history_import.pk,
         batch_size=settings.MUSICFLOW_IMPORT_BATCH_SIZE,
     )
-    for source in sources:
-        if isinstance(source, JsonSource):
-            _import_document(source, writer, tally)
+    # Reading and parsing the next file overlaps with writing this one's plays.
+    for item in prefetched(documents_read(sources=sources)):
+        if isinstance(item, SkippedSource):
+            tally.skipped[item.reason] += 1
+            tally.files.append({"name": item.name, "format": "not_json", "rows": 0})
         else:
-            tally.skipped[source.reason] += 1
-            tally.files.append({"name": source.name, "format": "not_json", "rows": 0})
+            _import_document(item, writer, tally)
     writer.flush()
     return tally
 
 
-def _import_document(source: JsonSource, writer: PlayWriter, tally: _Tally) -> None:
-    document = _json_load(source)
-    file_format = file_format_detect(document)
-    if file_format in PLAY_FORMATS:
-        rows_before = tally.rows_read
-        _import_rows(source.name, file_format, document, writer, tally)
-        rows = tally.rows_read - rows_before
-    elif file_format is FileFormat.LIBRARY:
-        tracks = library_tracks_parse(source_name=source.name, document=document)
-        created = _library_store(tracks)
-        tally.files.append(
-            {
-                "name": source.name,
-                "format": str(file_format),
-                "rows": len(document["tracks"]),
-                "tracks_created": created,
-            }
-        )
-        return
+def _import_document(document: ReadDocument, writer: PlayWriter, tally: _Tally) -> None:
+    entry: dict[str, Any] = {
+        "name": document.name,
+        "format": str(document.file_format),
+        "rows": document.rows,
+    }
+    if document.file_format in PLAY_FORMATS:
+        _import_rows(document, writer, tally)
+    elif document.file_format is FileFormat.LIBRARY:
+        entry["tracks_created"] = _library_store(document.library)
     else:
-        tally.skipped[_FILE_SKIP_REASON[file_format]] += 1
-        rows = len(document) if isinstance(document, list) else 0
-    tally.files.append({"name": source.name, "format": str(file_format), "rows": rows})
+        tally.skipped[_FILE_SKIP_REASON[document.file_format]] += 1
+    tally.files.append(entry)
 
 
-def _import_rows(
-    name: str, file_format: FileFormat, rows: list[Any], writer: PlayWriter, tally: _Tally
-) -> None:
-    source_format = _PLAY_FORMAT_OF[file_format]
+def _import_rows(document: ReadDocument, writer: PlayWriter, tally: _Tally) -> None:
+    source_format = _PLAY_FORMAT_OF[document.file_format]
     skipped = tally.skipped
     add = writer.add
     play_rows = 0
-    for outcome in rows_parse(source_name=name, file_format=file_format, rows=rows):
+    for outcome in document.outcomes:
         if type(outcome) is PlayRecord:
             add(outcome, source_format)
             play_rows += 1
         else:
             skipped[outcome] += 1
-    tally.rows_read += len(rows)
+    tally.rows_read += document.rows
     tally.play_rows += play_rows
-
-
-def _json_load(source: JsonSource) -> Any:
-    if not source.data.strip():
-        raise ImportRejected(f"{source.name}: the file is empty")
-    try:
-        return json.loads(source.data)
-    except json.JSONDecodeError as exc:
-        raise ImportRejected(
-            f"{source.name}: not valid JSON (truncated or corrupt?): {exc.msg} "
-            f"at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except (UnicodeDecodeError, RecursionError):
-        raise ImportRejected(f"{source.name}: not a JSON text file") from None
 
 
 def _record_done(history_import: HistoryImport, tally: _Tally) -> None:
