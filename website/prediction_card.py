@@ -14,6 +14,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from musicflow_site.api.serving import prediction_serve
 from predictor.ml.predict import FeatureEffect
 from streams.services.track_lookup import track_lookup
+from website.selectors import model_version_trained_on_synthetic
 
 WHY_COUNT = 4
 
@@ -58,6 +59,7 @@ class PredictionCard:
     effects: list[WhyLine]
     model_version: int
     model_whose: str
+    model_synthetic: bool
     query_song: str
     query_artist: str
 
@@ -111,6 +113,7 @@ def prediction_card_get(
         effects=[_why(e) for e in served.why[:WHY_COUNT]],
         model_version=served.version.version,
         model_whose="the site's default model" if served.version.is_site_default else "your model",
+        model_synthetic=model_version_trained_on_synthetic(version=served.version),
         query_song=song,
         query_artist=artist,
     )

@@ -141,14 +141,19 @@ def model_version_store(*, fitted: FittedModel, owner: Any, version: int, active
 
 @pytest.fixture
 def model_caches():
+    """Per-process caches of pipelines, user context and served predictions start empty."""
+    from musicflow_site.api.serving import prediction_memo_clear
     from predictor.services.prediction import context_cache_clear
     from predictor.services.registry import model_cache_clear
 
-    model_cache_clear()
-    context_cache_clear()
+    def clear() -> None:
+        model_cache_clear()
+        context_cache_clear()
+        prediction_memo_clear()
+
+    clear()
     yield
-    model_cache_clear()
-    context_cache_clear()
+    clear()
 
 
 @pytest.fixture

@@ -127,3 +127,28 @@ def test_without_any_model_the_page_says_what_to_do(client, known_song):
 
     assert response.status_code == 503
     assert b"No model yet" in response.content
+
+
+def test_synthetic_tracks_and_models_are_labelled(client, known_song, site_model, user):
+    from datetime import UTC, datetime
+
+    from streams.models import Play, PlayFormat
+
+    Track.objects.filter(pk=known_song.pk).update(is_synthetic=True)
+    Play.objects.create(
+        user=user,
+        played_at=datetime(2024, 1, 1, tzinfo=UTC),
+        ms_played=60_000,
+        track_name="Demo",
+        artist_name="Demo",
+        source_format=PlayFormat.SYNTHETIC,
+        dedupe_key="demo-1",
+    )
+    site_model.dataset_user = user
+    site_model.save(update_fields=["dataset_user"])
+
+    response = client.get(
+        reverse("website:home"), {"song": known_song.name, "artist": "Rick Astley"}
+    )
+
+    assert response.content.count(b">synthetic</span>") == 2
