@@ -317,8 +317,40 @@ def training_enqueue(
     )
 
 
+def trainings_requeue_abandoned() -> list[int]:
+    """Fails every training left behind by a dead worker and queues it again; returns
+    the abandoned version ids.
+
+    A worker killed mid-fit leaves its "training" row, which stops locking only after
+    MUSICFLOW_TRAINING_STALE_SECONDS. The ORM broker may hand the task out again before
+    that (the redelivery is then skipped as "in progress") and Redis never does, so
+    without this the training would never happen.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS)
+    abandoned = ModelVersion.objects.filter(status=ModelStatus.TRAINING, created_at__lt=cutoff)
+    requeued = []
+    for pk, owner_id, dataset_user_id, trained_by_id in abandoned.values_list(
+        "pk", "owner_id", "dataset_user_id", "trained_by_id"
+    ):
+        released = ModelVersion.objects.filter(pk=pk, status=ModelStatus.TRAINING).update(
+            status=ModelStatus.FAILED, error="abandoned: the worker stopped before finishing"
+        )
+        if released and dataset_user_id is not None:
+            training_request(
+                user_id=dataset_user_id,
+                site_default=owner_id is None,
+                trained_by_id=trained_by_id,
+            )
+            requeued.append(pk)
+    if requeued:
+        logger.warning("requeued %d abandoned training(s): %s", len(requeued), requeued)
+    return requeued
+
+
 def retraining_queue_due() -> list[int]:
-    """Queues a training for every user with enough new resolved plays (the schedule)."""
+    """Queues a training for every user with enough new resolved plays (the schedule),
+    after requeueing trainings whose worker died."""
+    trainings_requeue_abandoned()
     due = users_due_for_training()
     for user_id in due:
         training_request(user_id=user_id)

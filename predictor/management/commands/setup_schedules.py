@@ -16,12 +16,24 @@ def _enrichment_schedules() -> list[tuple[str, bool]]:
     return [(SWEEP_SCHEDULE, enrichment_schedules_install())]
 
 
+def _import_schedules() -> list[tuple[str, bool]]:
+    # Imports whose worker died or whose task was lost (Redis does not redeliver).
+    from streams.services.history_import import SWEEP_SCHEDULE, history_import_schedules_install
+
+    return [(SWEEP_SCHEDULE, history_import_schedules_install())]
+
+
 class Command(BaseCommand):
     help = (
         "Create or update the django-q2 schedules: continuous training (retrain users "
-        "with enough new resolved plays) and the enrichment sweep. Safe to re-run."
+        "with enough new resolved plays), the enrichment sweep and the import sweep. "
+        "Safe to re-run."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for name, created in [*schedules_install(), *_enrichment_schedules()]:
+        for name, created in [
+            *schedules_install(),
+            *_enrichment_schedules(),
+            *_import_schedules(),
+        ]:
             self.stdout.write(f"{'created' if created else 'up to date'}: {name}")
