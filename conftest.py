@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 # The fake Spotify / ReccoBeats servers, for every app's tests.
-pytest_plugins = ["tests_support.fakes.fixtures"]
+pytest_plugins = [
+    "tests_support.fakes.fixtures",
+    # Real qcluster / gunicorn processes sharing the test database (fault tests).
+    "tests_support.live",
+]
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
