@@ -122,3 +122,38 @@ def test_another_users_import_progress_is_a_404(client, user, other_user):
     response = client.get(reverse("website:import_progress", args=[theirs.pk]))
 
     assert response.status_code == 404
+
+
+def test_progress_shows_enrichment_done_remaining_and_the_next_retry(client, user):
+    from datetime import UTC, datetime
+
+    from streams.models import EnrichmentJob
+
+    history_import = HistoryImport.objects.create(
+        owner=user, file_names=["x.json"], status="done", plays_created=10
+    )
+    EnrichmentJob.objects.create(
+        user=user,
+        status="waiting",
+        names_searched=30,
+        names_remaining=10,
+        tracks_done=50,
+        tracks_remaining=10,
+        next_retry_at=datetime(2030, 1, 1, 12, 30, tzinfo=UTC),
+        notes=["Spotify audio features answered 403; ReccoBeats used instead"],
+    )
+    client.force_login(user)
+
+    progress = client.get(reverse("website:import_progress", args=[history_import.pk])).json()
+
+    assert progress["finished"] is False
+    assert progress["enrichment"] == {
+        "status": "waiting",
+        "status_label": "Waiting for a rate limit",
+        "done": 80,
+        "remaining": 20,
+        "percent": 80,
+        "next_retry_at": "2030-01-01T12:30:00+00:00",
+    }
+    assert "the next attempt is at 2030-01-01 12:30 UTC" in progress["report_html"]
+    assert "ReccoBeats used instead" in progress["report_html"]
