@@ -17,12 +17,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# Every signal computed here; measured on the real histories (README, "Models and
+# training") with predictor.ml.ablation.
+CONTEXT_SIGNALS: tuple[str, ...] = (
+    "artist_streams_other",
+    "artist_tracks_other",
+    "artist_skip_rate_other",
+    "album_streams_other",
+)
+# The ones the model uses: each raised cross-validated D^2 and AUC on the real
+# account-data history when added alone (streams and tracks overlap a lot, but each
+# helps). album_streams_other had no measurable effect (account-data exports carry no
+# album names; the extended history is too small to tell), so it stays out. A
+# share-of-all-streams signal was removed for good: a denominator that leaves the
+# track's own streams out moves with them and leaks the target, and one that keeps
+# them in adds nothing to the count.
 CONTEXT_FEATURES: tuple[str, ...] = (
     "artist_streams_other",
     "artist_tracks_other",
-    "artist_stream_share",
     "artist_skip_rate_other",
-    "album_streams_other",
 )
 
 _BRACKETED_EXTRA = re.compile(
@@ -129,7 +142,7 @@ def context_add(
     played: pd.DataFrame | None = None,
     index: ContextIndex | None = None,
 ) -> pd.DataFrame:
-    """A copy of `samples` with every CONTEXT_FEATURES column filled.
+    """A copy of `samples` with every CONTEXT_SIGNALS column filled.
 
     Pass the user's per-name streams table as `played`, or an index already built
     from it. A user with no plays gets zeros (they truly know none of the artists),
@@ -139,7 +152,7 @@ def context_add(
         index = context_index_build(played=played if played is not None else pd.DataFrame())
     out = samples.copy()
     per_row = _context_rows(samples, index)
-    for name in CONTEXT_FEATURES:
+    for name in CONTEXT_SIGNALS:
         out[name] = per_row[name].to_numpy()
     return out
 
@@ -167,19 +180,15 @@ def _pairs(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
 def _context_rows(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
     rows = pd.DataFrame(index=np.arange(len(samples)))
     if index.empty:
-        for name in CONTEXT_FEATURES:
+        for name in CONTEXT_SIGNALS:
             rows[name] = 0.0
         rows["artist_skip_rate_other"] = np.nan
         return rows
-    columns = ["other_streams", "other_plays", "other_tracks", "album_other", "streams_own"]
+    columns = ["other_streams", "other_plays", "other_tracks", "album_other"]
     sums = _pairs(samples, index).groupby("row")[columns].sum()
     sums = sums.reindex(rows.index, fill_value=0.0)
-    # The share's denominator also leaves the track out, or heavy streaming of the
-    # track itself would shrink its own feature.
-    total = index.total_streams - sums["streams_own"]
     rows["artist_streams_other"] = sums["other_streams"]
     rows["artist_tracks_other"] = sums["other_tracks"]
-    rows["artist_stream_share"] = (sums["other_streams"] / total.where(total > 0)).fillna(0.0)
     plays = sums["other_plays"].where(sums["other_plays"] > 0)
     rows["artist_skip_rate_other"] = (plays - sums["other_streams"]) / plays
     rows["album_streams_other"] = sums["album_other"]

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
-from predictor.ml.context import CONTEXT_FEATURES
+from predictor.ml.context import CONTEXT_FEATURES, CONTEXT_SIGNALS
 
 KEY_NAMES: tuple[str, ...] = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 KEY_FEATURES: tuple[str, ...] = (*(f"key_{name}" for name in KEY_NAMES), "key_unknown")
@@ -79,7 +79,6 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "key_unknown": "1 if the key is missing or undetected (-1), else 0.",
     "artist_streams_other": "Your streams of this track's artists' other tracks.",
     "artist_tracks_other": "How many other tracks by these artists you streamed.",
-    "artist_stream_share": "Share of all your streams that went to these artists' other tracks.",
     "artist_skip_rate_other": "Share of your plays of these artists' other tracks under 30 s.",
     "album_streams_other": "Your streams of other tracks from the same album.",
 }
@@ -101,10 +100,12 @@ _NUMERIC_INPUTS: tuple[str, ...] = (
 )
 
 
-def feature_names(*, include_context: bool) -> list[str]:
+def feature_names(
+    *, include_context: bool, context: Sequence[str] = CONTEXT_FEATURES
+) -> list[str]:
     """The processed feature columns, in the order the model sees them."""
     names = [*TRACK_FEATURES, *RELEASE_FEATURES, *AUDIO_FEATURES]
-    return [*names, *CONTEXT_FEATURES] if include_context else names
+    return [*names, *context] if include_context else names
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -215,7 +216,7 @@ class ContextColumns(_FrameTransformer):
     """Coerces the user-context columns (computed by predictor.ml.context) to floats."""
 
     def _columns(self, X: pd.DataFrame) -> dict[str, pd.Series]:
-        return dict(_numeric_frame(X, CONTEXT_FEATURES).items())
+        return dict(_numeric_frame(X, CONTEXT_SIGNALS).items())
 
 
 class FeatureSelector(TransformerMixin, BaseEstimator):
@@ -251,8 +252,15 @@ def _flag(value: object) -> float:
     return np.nan
 
 
-def features_build(*, include_context: bool = True) -> Pipeline:
-    """The raw-frame -> processed-feature-frame step of every model pipeline."""
+def features_build(
+    *, include_context: bool = True, context: Sequence[str] = CONTEXT_FEATURES
+) -> Pipeline:
+    """The raw-frame -> processed-feature-frame step of every model pipeline.
+
+    `context` picks which user-context signals the model sees (the ablation tries
+    others; production uses CONTEXT_FEATURES).
+    """
+    names = feature_names(include_context=include_context, context=tuple(context))
     return Pipeline(
         [
             ("release_date", ReleaseDateFeatures()),
@@ -261,7 +269,7 @@ def features_build(*, include_context: bool = True) -> Pipeline:
             ("context", ContextColumns()),
             (
                 "select",
-                FeatureSelector(names=tuple(feature_names(include_context=include_context))),
+                FeatureSelector(names=tuple(names)),
             ),
         ]
     )

@@ -7,15 +7,17 @@ serving cannot drift from training.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from predictor.ml.context import CONTEXT_FEATURES
+from predictor.ml.context import CONTEXT_FEATURES, CONTEXT_SIGNALS
 from predictor.ml.features import features_build
 
 # The Poisson deviance is undefined for a prediction of 0 or less; a count model
@@ -28,6 +30,7 @@ class PositiveRegressor(RegressorMixin, BaseEstimator):
 
     Forests can predict exactly 0 and an MLP can go negative; both are clipped to
     `floor` so every candidate can be scored by Poisson deviance and served as a count.
+    Predictions are also capped at ten times the largest training count (plus one).
     """
 
     def __init__(self, estimator: BaseEstimator | None = None, floor: float = PREDICTION_FLOOR):
@@ -37,12 +40,15 @@ class PositiveRegressor(RegressorMixin, BaseEstimator):
     def fit(self, X: np.ndarray, y: np.ndarray) -> PositiveRegressor:
         base = self.estimator if self.estimator is not None else HistGradientBoostingRegressor()
         self.estimator_ = clone(base).fit(X, y)
+        # A log-link model extrapolating outside the training range can predict
+        # astronomically; nobody streams a song ten times more than their favourite.
+        self.ceiling_ = 10.0 * float(np.max(y)) + 1.0
         if hasattr(self.estimator_, "n_features_in_"):
             self.n_features_in_ = self.estimator_.n_features_in_
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.clip(self.estimator_.predict(X), self.floor, None)
+        return np.clip(self.estimator_.predict(X), self.floor, self.ceiling_)
 
 
 class MissingnessGuard(TransformerMixin, BaseEstimator):
@@ -69,7 +75,7 @@ class MissingnessGuard(TransformerMixin, BaseEstimator):
         missing = X.isna()
         gap = (missing[streamed].mean() - missing[~streamed].mean()).abs()
         self.neutralised_ = [
-            str(c) for c in X.columns if gap[c] > self.max_gap and c not in CONTEXT_FEATURES
+            str(c) for c in X.columns if gap[c] > self.max_gap and c not in CONTEXT_SIGNALS
         ]
         return self
 
@@ -80,6 +86,45 @@ class MissingnessGuard(TransformerMixin, BaseEstimator):
         return out
 
 
+class HurdleRegressor(RegressorMixin, BaseEstimator):
+    """A two-part count model: P(streamed at all) x E[streams | streamed].
+
+    Most tracks are never streamed, and what decides *whether* someone streams a song
+    (do they know the artist?) differs from what decides *how often*. A classifier
+    learns the first on every row; the second is the mean of the streamed rows, or a
+    regressor fitted on them when one is given.
+    """
+
+    def __init__(
+        self, classifier: BaseEstimator | None = None, regressor: BaseEstimator | None = None
+    ) -> None:
+        self.classifier = classifier
+        self.regressor = regressor
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> HurdleRegressor:
+        y = np.asarray(y, dtype=float)
+        streamed = y > 0
+        base = self.classifier if self.classifier is not None else RandomForestClassifier()
+        self.classifier_ = clone(base).fit(X, streamed)
+        self.mean_streamed_ = float(y[streamed].mean()) if streamed.any() else 1.0
+        self.regressor_ = None
+        if self.regressor is not None and streamed.sum() >= 2:
+            self.regressor_ = clone(self.regressor).fit(X[streamed], y[streamed])
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        classes = list(self.classifier_.classes_)
+        probability = (
+            self.classifier_.predict_proba(X)[:, classes.index(True)]
+            if True in classes
+            else np.zeros(len(X))
+        )
+        if self.regressor_ is None:
+            return probability * self.mean_streamed_
+        # Given that a track is streamed, it is streamed at least once.
+        return probability * np.maximum(self.regressor_.predict(X), 1.0)
+
+
 def estimator_name(estimator: BaseEstimator) -> str:
     """The wrapped estimator's class name ("HistGradientBoostingRegressor", ...)."""
     if isinstance(estimator, PositiveRegressor) and estimator.estimator is not None:
@@ -88,13 +133,16 @@ def estimator_name(estimator: BaseEstimator) -> str:
 
 
 def pipeline_build(
-    *, estimator: BaseEstimator | None = None, include_context: bool = True
+    *,
+    estimator: BaseEstimator | None = None,
+    include_context: bool = True,
+    context: Sequence[str] = CONTEXT_FEATURES,
 ) -> Pipeline:
     """features -> missingness guard -> median imputation (+ flags) -> scaling -> model."""
     model = estimator if isinstance(estimator, PositiveRegressor) else PositiveRegressor(estimator)
     return Pipeline(
         [
-            ("features", features_build(include_context=include_context)),
+            ("features", features_build(include_context=include_context, context=context)),
             ("guard", MissingnessGuard()),
             (
                 "impute",

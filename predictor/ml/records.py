@@ -43,7 +43,6 @@ class TrackSample:
     # User context (see predictor.ml.context); None until context is added.
     artist_streams_other: float | None = None
     artist_tracks_other: float | None = None
-    artist_stream_share: float | None = None
     artist_skip_rate_other: float | None = None
     album_streams_other: float | None = None
 

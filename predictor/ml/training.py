@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import PoissonRegressor
@@ -30,7 +34,12 @@ from predictor.ml.baselines import baselines_build
 from predictor.ml.context import CONTEXT_FEATURES
 from predictor.ml.errors import DatasetTooSmall
 from predictor.ml.metrics import Metrics, Spread, metrics_compute, metrics_spread
-from predictor.ml.pipeline import estimator_name, pipeline_build, pipeline_feature_names
+from predictor.ml.pipeline import (
+    HurdleRegressor,
+    estimator_name,
+    pipeline_build,
+    pipeline_feature_names,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +162,23 @@ def candidate_grid(*, config: TrainingConfig) -> list[dict[str, list[object]]]:
         max_iter=200,
         random_state=rs,
     )
+    hurdle = HurdleRegressor(
+        classifier=RandomForestClassifier(
+            n_estimators=40 if quick else 100,
+            min_samples_leaf=5,
+            max_features=0.5,
+            max_samples=0.5,
+            random_state=rs,
+        )
+    )
+    streamed_forest = RandomForestRegressor(
+        n_estimators=30 if quick else 60, min_samples_leaf=5, random_state=rs
+    )
     return [
+        {
+            "model__estimator": [hurdle],
+            "model__estimator__regressor": [None] if quick else [None, streamed_forest],
+        },
         {
             "model__estimator": [hgb],
             "model__estimator__learning_rate": [0.1] if quick else [0.05, 0.1],
@@ -211,7 +236,9 @@ def _candidates(search: GridSearchCV) -> list[CandidateScore]:
     return sorted(scores, key=lambda c: c.rank)
 
 
-def _folds(y: np.ndarray, n_splits: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_folds(
+    y: np.ndarray, n_splits: int, random_state: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified on streamed/not when both classes can fill every fold."""
     streamed = y > 0
     smallest = min(int(streamed.sum()), int((~streamed).sum()))
@@ -238,7 +265,7 @@ def _search(frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig) -> GridS
         pipeline_build(include_context=config.include_context),
         grid,
         scoring="neg_mean_poisson_deviance",
-        cv=_folds(y, config.search_folds, config.random_state),
+        cv=stratified_folds(y, config.search_folds, config.random_state),
         n_jobs=config.n_jobs,
         refit=True,
         error_score=np.nan,
@@ -274,7 +301,7 @@ def _cross_validate(
     best: Pipeline, frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig
 ) -> dict[str, dict[str, Spread]]:
     per_fold: dict[str, list[Metrics]] = {}
-    for train, test in _folds(y, config.eval_folds, config.random_state + 1):
+    for train, test in stratified_folds(y, config.eval_folds, config.random_state + 1):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model = clone(best).fit(frame.iloc[train], y[train])

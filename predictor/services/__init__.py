@@ -22,6 +22,7 @@ from predictor.services.registry import (
 )
 from predictor.services.training import (
     TrainingOutcome,
+    context_ablation_for_user,
     model_version_train,
     retraining_queue_due,
     schedules_install,
@@ -35,6 +36,7 @@ __all__ = [
     "ModelPrediction",
     "TrackFeatures",
     "TrainingOutcome",
+    "context_ablation_for_user",
     "dataset_build_for_user",
     "model_cache_clear",
     "model_predict",

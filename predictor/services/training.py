@@ -22,6 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
+from threadpoolctl import threadpool_limits
 
 from predictor.errors import (
     ArtifactIntegrityError,
@@ -29,10 +30,11 @@ from predictor.errors import (
     PredictorError,
     TrainingInProgress,
 )
+from predictor.ml.ablation import SignalEffect, context_signal_effects
 from predictor.ml.artifact import artifact_dump
 from predictor.ml.metrics import metrics_compute
 from predictor.ml.predict import prediction_percentiles
-from predictor.ml.training import TrainingConfig, TrainingResult, model_train
+from predictor.ml.training import TrainingConfig, TrainingResult, candidate_grid, model_train
 from predictor.models import ModelStatus, ModelVersion
 from predictor.selectors import users_due_for_training
 from predictor.services.dataset import Dataset, DatasetReport, dataset_build_for_user
@@ -285,6 +287,21 @@ def model_version_train(
             status=ModelStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000]
         )
         raise
+
+
+def context_ablation_for_user(*, user: AbstractBaseUser) -> list[SignalEffect]:
+    """What each user-context signal adds on this user's dataset (cross-validated).
+
+    Uses the model family training picks most often on real histories (the hurdle
+    model); see predictor.ml.ablation.
+    """
+    dataset = dataset_build_for_user(user=user)
+    estimator = candidate_grid(config=_config(owner_id=user.pk))[0]["model__estimator"][0]
+    limit = settings.MUSICFLOW_TRAINING_THREADS
+    with threadpool_limits(limits=limit):
+        return context_signal_effects(
+            frame=dataset.frame, target=dataset.target, estimator=estimator
+        )
 
 
 def training_request(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.linear_model import LinearRegression
 
 from predictor.ml.features import feature_names
@@ -46,6 +47,7 @@ def test_positive_regressor_clips_negative_predictions_to_the_floor():
     predicted = model.predict(np.array([[-50.0], [5.0]]))
     assert predicted[0] == PREDICTION_FLOOR
     assert predicted[1] == 5.0
+    assert model.predict(np.array([[1e6]]))[0] == 10 * 9.0 + 1
     assert estimator_name(model) == "LinearRegression"
 
 
@@ -64,3 +66,17 @@ def test_a_feature_missing_only_for_streamed_tracks_is_blanked_for_everyone(synt
 def test_missingness_shared_by_both_sides_is_kept(synthetic):
     pipeline = pipeline_build(include_context=True).fit(synthetic.frame, synthetic.target)
     assert pipeline.named_steps["guard"].neutralised_ == []
+
+
+def test_hurdle_model_multiplies_the_chance_of_streaming_by_the_streamed_mean():
+    from sklearn.linear_model import LogisticRegression
+
+    from predictor.ml.pipeline import HurdleRegressor
+
+    x = np.array([[0.0], [0.1], [0.2], [0.9], [1.0], [1.1]])
+    y = np.array([0, 0, 0, 2, 4, 6], dtype=float)
+    model = HurdleRegressor(LogisticRegression(C=100.0)).fit(x, y)
+    predicted = model.predict(np.array([[-1.0], [2.0]]))
+    assert model.mean_streamed_ == 4.0
+    assert predicted[0] < 0.1
+    assert predicted[1] == pytest.approx(4.0, rel=0.05)

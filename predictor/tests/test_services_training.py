@@ -21,12 +21,13 @@ def test_first_training_stores_a_ready_active_version_with_everything_recorded(t
     assert version.is_active and trained.activated
     assert trained.comparison["reason"] == "no active version"
     assert version.estimator in {
+        "HurdleRegressor",
         "HistGradientBoostingRegressor",
         "PoissonRegressor",
         "RandomForestRegressor",
         "MLPRegressor",
     }
-    assert len(version.candidates) == 4
+    assert len(version.candidates) == 5
     assert set(version.metrics) >= {"poisson_deviance", "d2", "mae", "spearman", "roc_auc"}
     assert set(version.baselines) == {"mean", "popularity"}
     assert version.cv_metrics["model"]["d2"]["folds"] == 5

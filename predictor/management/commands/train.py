@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from predictor.errors import DatasetTooSmall, TrainingInProgress
-from predictor.services import model_version_train
+from predictor.services import context_ablation_for_user, model_version_train
 
 _METRICS = ("poisson_deviance", "d2", "mae", "spearman", "roc_auc")
 
@@ -29,11 +30,19 @@ class Command(BaseCommand):
             help="store it as the site-wide default model (no owner, no user context)",
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--ablation",
+            action="store_true",
+            help="instead of training, measure what each user-context signal adds (CV)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"no user named {options['user']!r}")
+        if options["ablation"]:
+            self._ablation(user, as_json=options["json"])
+            return
         owner = None if options["site_default"] else user
         try:
             outcome = model_version_train(owner=owner, dataset_user=user)
@@ -44,6 +53,18 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, ensure_ascii=False, default=str))
         else:
             self.stdout.write("\n".join(report_lines(report)))
+
+    def _ablation(self, user: AbstractBaseUser, *, as_json: bool) -> None:
+        effects = context_ablation_for_user(user=user)
+        if as_json:
+            self.stdout.write(json.dumps([e.as_dict() for e in effects]))
+            return
+        self.stdout.write(f"{'variant':<34}{'D^2 (CV)':>18}{'ROC AUC (CV)':>18}{'Spearman':>10}")
+        for e in effects:
+            self.stdout.write(
+                f"{e.variant:<34}{_fmt(e.d2_mean):>9} ± {_fmt(e.d2_std):<6}"
+                f"{_fmt(e.auc_mean):>9} ± {_fmt(e.auc_std):<6}{_fmt(e.spearman_mean):>10}"
+            )
 
 
 def _fmt(value: object) -> str:

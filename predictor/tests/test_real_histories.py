@@ -1,0 +1,73 @@
+"""Training on the real exports in ../shared/data, each history for its own user.
+
+Both catalogs are loaded first and plays are resolved offline (the streams app's
+importers), then the predictor builds the dataset and trains with the standard grid.
+The numbers asserted here are the ones in the README ("Models and training").
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from predictor.models import ModelVersion
+from streams.services.catalog_import import catalog_import
+from streams.services.history_import import history_import_from_paths
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def real_settings(settings):
+    """The production grid (not the tests' quick one), one thread per fit."""
+    settings.MUSICFLOW_TRAINING_GRID = "standard"
+    settings.MUSICFLOW_TRAINING_THREADS = 1
+    return settings
+
+
+def _train(shared_data: Path, user, folder: str) -> dict:
+    catalog_import(paths=sorted((shared_data / "catalog").glob("*.csv")))
+    imported = history_import_from_paths(owner=user, paths=[shared_data / "history" / folder])
+    assert imported.status == "done", imported.error
+    out = StringIO()
+    call_command("train", "--user", user.username, "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    print(json.dumps({k: v for k, v in report.items() if k != "candidates"}, indent=1))
+    return report
+
+
+def test_account_data_history_model_beats_both_baselines(shared_data, user, real_settings):
+    report = _train(shared_data, user, "account-data")
+    dataset = report["dataset"]
+    assert (dataset["rows"], dataset["positives"], dataset["played"]) == (1384, 164, 346)
+    assert (dataset["negatives"], dataset["played_without_features"]) == (1038, 367)
+    model, popularity = report["holdout"]["model"], report["holdout"]["popularity"]
+    assert (model["n"], model["positives"]) == (346, 41)
+    assert model["d2"] > 0
+    assert model["d2"] > popularity["d2"] + 0.1
+    assert model["d2"] == pytest.approx(0.233, abs=0.03)
+    assert model["roc_auc"] > popularity["roc_auc"]
+    # Below the issue's 0.75 on this one holdout (see the README: leak-free context
+    # signals, 41 streamed tracks in the holdout); cross-validation agrees.
+    assert model["roc_auc"] == pytest.approx(0.701, abs=0.03)
+    cv = report["cv"]
+    assert cv["model"]["roc_auc"]["mean"] == pytest.approx(0.735, abs=0.03)
+    assert cv["model"]["d2"]["mean"] > cv["popularity"]["d2"]["mean"] + 0.1
+    assert cv["model"]["d2"]["std"] < 0.1
+    assert report["judgeable"] is True
+    assert ModelVersion.objects.get(owner=user).is_active
+
+
+def test_extended_history_is_flagged_as_too_small_to_judge(shared_data, user, real_settings):
+    report = _train(shared_data, user, "extended")
+    dataset = report["dataset"]
+    assert (dataset["rows"], dataset["positives"], dataset["played"]) == (120, 17, 30)
+    assert report["judgeable"] is False
+    assert report["judgement"].startswith("too few streamed tracks to judge: 17 streamed")
+    # Month and day are missing far more often on one side (year-only catalog rows).
+    assert report["neutralised"] == ["release_month", "release_day"]
+    assert report["holdout"]["model"]["positives"] == 4
