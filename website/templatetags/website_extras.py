@@ -14,6 +14,12 @@ def key_label(value: str) -> str:
 
 
 @register.filter
+def estimator_label(name: str) -> str:
+    """`HistGradientBoostingRegressor` -> `HistGradientBoosting`: the family is enough."""
+    return str(name).removesuffix("Regressor") or str(name)
+
+
+@register.filter
 def listening_time(ms: int | None) -> str:
     """Milliseconds as hours and minutes ("12 h 05 min"), minutes under an hour."""
     minutes = round((ms or 0) / 60_000)
