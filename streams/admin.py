@@ -47,6 +47,7 @@ class HistoryImportAdmin(ReadOnlyAdmin):
         "skipped_total",
         "resolved",
         "unresolved",
+        "error_summary",
         "created_at",
         "finished_at",
     )
@@ -59,6 +60,10 @@ class HistoryImportAdmin(ReadOnlyAdmin):
     @admin.display(description="files")
     def files_uploaded(self, obj: HistoryImport) -> str:
         return ", ".join(obj.file_names or [])
+
+    @admin.display(description="error")
+    def error_summary(self, obj: HistoryImport) -> str:
+        return obj.error if len(obj.error) <= 80 else obj.error[:79] + "…"
 
     @admin.display(description="skipped")
     def skipped_total(self, obj: HistoryImport) -> int:

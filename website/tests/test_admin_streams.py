@@ -109,7 +109,7 @@ def test_imports_list_their_status_and_counts(staff, user):
     changelist = staff.get(reverse("admin:streams_historyimport_changelist"))
 
     html = changelist.content.decode()
-    assert "StreamingHistory_music_0.json" in html
+    assert "StreamingHistory_music_0.json: not JSON" in html
     assert "failed" in html.lower()
 
 
