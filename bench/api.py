@@ -1,6 +1,6 @@
 """Throughput and latency of /prediction/ (a known song) against /health, through gunicorn.
 
-    .venv/bin/python bench/api.py [--seconds 10] [--concurrency 4] [--workers 2] [--rounds 2]
+    .venv/bin/python bench/api.py [--seconds 3] [--rounds 10] [--concurrency 4] [--workers 2]
 
 Prepares a throwaway SQLite file database (migrations, the shared cache table, a
 synthetic catalog and listening history — the offline demo's data when `manage.py
@@ -8,10 +8,12 @@ demo` exists — and a site-default model trained on it with the quick grid), st
 gunicorn on 127.0.0.1 with the project's gunicorn.conf.py (2 sync workers by default:
 this is a 2-core machine), then drives each endpoint with a closed-loop load generator
 (N threads, each sending its next request when the previous answer arrived, through
-http.client) for a fixed time. Endpoints alternate over several rounds so both see the
-same machine. Requests are anonymous, like a monitoring probe and the public
-prediction page: both go through the same throttle (its counters in the shared
-database cache; the rate is raised so nothing is refused) and the same middleware.
+http.client) for a fixed time. Endpoints alternate in short slices over many rounds,
+so load from anything else on the machine falls on both alike; the ratio is also given
+as the median of the per-round ratios, which such noise moves least. Requests are
+anonymous, like a monitoring probe and the public prediction page: both go through the
+same throttle (its counters in the shared database cache; the rate is raised so nothing
+is refused) and the same middleware.
 
 Prints requests/s, p50 and p99 latency and errors per endpoint, and the ratio of
 prediction to health throughput (target: at least 0.70).
@@ -231,10 +233,10 @@ def drive(port: int, path: str, *, seconds: float, concurrency: int) -> Run:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="per endpoint and round")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per endpoint and round")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="musicflow-bench-api-") as tmp:
@@ -261,17 +263,20 @@ def main() -> None:
             for path in paths.values():  # every worker loads the model, fills its caches
                 drive(port, path, seconds=1.0, concurrency=args.concurrency)
             results = {name: Run() for name in paths}
+            ratios = []
             for _ in range(args.rounds):
+                rates = {}
                 for name, path in paths.items():
-                    results[name].merge(
-                        drive(port, path, seconds=args.seconds, concurrency=args.concurrency)
-                    )
+                    run = drive(port, path, seconds=args.seconds, concurrency=args.concurrency)
+                    rates[name] = run.rate
+                    results[name].merge(run)
+                ratios.append(rates["/prediction/"] / rates["/health"])
         finally:
             stop_server(server)
-    report(results, args)
+    report(results, ratios, args)
 
 
-def report(results: dict[str, Run], args: argparse.Namespace) -> None:
+def report(results: dict[str, Run], ratios: list[float], args: argparse.Namespace) -> None:
     print(
         f"\ngunicorn, {args.workers} sync workers, SQLite; {args.concurrency} client threads, "
         f"{args.rounds} x {args.seconds:g} s per endpoint\n"
@@ -284,12 +289,14 @@ def report(results: dict[str, Run], args: argparse.Namespace) -> None:
             f"| {run.percentile(0.99):.1f} | {run.errors} |"
         )
     ratio = results["/prediction/"].rate / results["/health"].rate
-    verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
+    median = statistics.median(ratios)
+    verdict = "meets" if min(ratio, median) >= TARGET_RATIO else "MISSES"
     print(
-        f"\nprediction / health throughput: {ratio:.2f} ({verdict} the {TARGET_RATIO:.2f} target)"
+        f"\nprediction / health throughput: {ratio:.2f} overall, {median:.2f} median of "
+        f"{len(ratios)} rounds (range {min(ratios):.2f}-{max(ratios):.2f}); "
+        f"{verdict} the {TARGET_RATIO:.2f} target"
     )
-    if statistics.mean([r.errors for r in results.values()]):
-        print("errors were counted: see the table")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
