@@ -105,15 +105,16 @@ def test_dropping_files_on_the_drop_zone_selects_them(logged_in):
 def test_pages_fit_a_phone_and_the_keyboard_reaches_the_content(logged_in):
     browsing, page = logged_in, logged_in.page
     page.set_viewport_size(PHONE)
-    for path, step in (
+    pages = (
         ("/", "home-phone"),
         ("/dashboard/", "import-phone"),
+        ("/dashboard/stats/", "stats-phone"),
+        ("/dashboard/models/", "models-phone"),
         ("/dashboard/account/", "account-phone"),
-    ):
+    )
+    for path, step in pages:
         page.goto(browsing.url(path))
-        browsing.shot(step)
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at phone width"
+        browsing.shot(step)  # also fails if the page scrolls sideways
 
     page.goto(browsing.url("/"))
     page.keyboard.press("Tab")
