@@ -9,6 +9,7 @@ episode, which the import counts as skipped ("podcast").
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,21 +38,44 @@ def _spotify_id(number: int) -> str:
     return "".join(reversed(digits))
 
 
-def _row(*, ts: datetime, index: int, tag: str, podcast: bool) -> dict[str, object]:
-    track = index % TRACKS
+@dataclass(frozen=True)
+class TrackRef:
+    """A track as an export names it."""
+
+    name: str
+    artist: str
+    album: str
+    spotify_id: str
+
+
+def _generated_tracks(tag: str) -> list[TrackRef]:
+    return [
+        TrackRef(
+            name=f"{tag} song {n}",
+            artist=f"{tag} artist {n % 97}",
+            album=f"{tag} album {n % 101}",
+            spotify_id=_spotify_id(n),
+        )
+        for n in range(TRACKS)
+    ]
+
+
+def _row(*, ts: datetime, index: int, tag: str, track: TrackRef | None) -> dict[str, object]:
+    """One row; ``track`` None makes it a podcast episode."""
+    music = track is not None
     return {
         "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "platform": "android",
         "ms_played": 30_000 + index % 200_000,
         "conn_country": "DE",
         "ip_addr": "192.0.2.1",
-        "master_metadata_track_name": None if podcast else f"{tag} song {track}",
-        "master_metadata_album_artist_name": None if podcast else f"{tag} artist {track % 97}",
-        "master_metadata_album_album_name": None if podcast else f"{tag} album {track % 101}",
-        "spotify_track_uri": None if podcast else f"spotify:track:{_spotify_id(track)}",
-        "episode_name": f"{tag} episode {index}" if podcast else None,
-        "episode_show_name": f"{tag} show" if podcast else None,
-        "spotify_episode_uri": f"spotify:episode:{_spotify_id(index)}" if podcast else None,
+        "master_metadata_track_name": track.name if music else None,
+        "master_metadata_album_artist_name": track.artist if music else None,
+        "master_metadata_album_album_name": track.album if music else None,
+        "spotify_track_uri": f"spotify:track:{track.spotify_id}" if music else None,
+        "episode_name": None if music else f"{tag} episode {index}",
+        "episode_show_name": None if music else f"{tag} show",
+        "spotify_episode_uri": None if music else f"spotify:episode:{_spotify_id(index)}",
         "audiobook_title": None,
         "audiobook_uri": None,
         "audiobook_chapter_uri": None,
@@ -67,17 +91,25 @@ def _row(*, ts: datetime, index: int, tag: str, podcast: bool) -> dict[str, obje
 
 
 def extended_history(
-    *, rows: int, tag: str = "gen", podcast_every: int = 50, start: datetime | None = None
+    *,
+    rows: int,
+    tag: str = "gen",
+    podcast_every: int = 50,
+    start: datetime | None = None,
+    tracks: Sequence[TrackRef] | None = None,
 ) -> GeneratedHistory:
-    """``rows`` rows, one minute apart; the tag keeps two histories' plays distinct."""
+    """``rows`` rows, one minute apart, cycling through ``tracks`` (default: TRACKS
+    generated ones named after ``tag``, which keeps two histories' plays distinct)."""
     first = start or datetime(2020, 1, 1, tzinfo=UTC)
+    played = list(tracks) if tracks is not None else _generated_tracks(tag)
     document = []
     podcasts = 0
     for index in range(rows):
         podcast = index % podcast_every == podcast_every - 1
         podcasts += podcast
+        track = None if podcast else played[index % len(played)]
         ts = first + timedelta(minutes=index)
-        document.append(_row(ts=ts, index=index, tag=tag, podcast=podcast))
+        document.append(_row(ts=ts, index=index, tag=tag, track=track))
     data = json.dumps(document).encode()
     name = f"Streaming_History_Audio_{tag}_{rows}.json"
     return GeneratedHistory(name=name, data=data, plays=rows - podcasts, podcasts=podcasts)
