@@ -19,7 +19,15 @@ from streams.resolution.normalize import exact_name_key, name_key
 from streams.resolution.steps import PendingPlay
 from streams.resolution.stubs import TrackStub, track_stubs_create
 
-__all__ = ["NameIndexStep", "UriStep", "chunked", "offline_steps"]
+# The lookups are re-exported: other steps import them from here.
+__all__ = [
+    "NameIndexStep",
+    "UriStep",
+    "chunked",
+    "offline_steps",
+    "track_ids_by_name_key",
+    "track_ids_by_spotify_id",
+]
 
 _SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 
