@@ -12,7 +12,7 @@ $(STAMP): requirements.txt package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	npm ci --no-audit --no-fund
+	$(VENV)/bin/npm ci --no-audit --no-fund
 	touch $(STAMP)
 
 install: $(STAMP)
