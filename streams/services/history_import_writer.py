@@ -51,6 +51,7 @@ PLAY_INSERT_COLUMNS: tuple[str, ...] = (
     "last_resolve_at",
 )
 _DEDUPE_KEY_INDEX = PLAY_INSERT_COLUMNS.index("dedupe_key")
+_SCRATCH_TABLE = "musicflow_import_plays"
 
 # SQLite's default page cache is 2 MB; an import of a million plays updates eight
 # indexes, and a larger cache for its duration roughly halves the insert time.
@@ -74,6 +75,7 @@ class PlayWriter:
         self._steps = list(steps) if steps is not None else offline_steps()
         self._batch: list[tuple[PlayRecord, str]] = []
         self._track_by_uri: dict[str, int] = {}
+        self._scratch_ready = False
         self._adapt_datetime = _datetime_adapter()
         quote = connection.ops.quote_name
         columns = ", ".join(quote(c) for c in PLAY_INSERT_COLUMNS)
@@ -100,9 +102,42 @@ class PlayWriter:
         ]
         # Neighbouring keys share index pages: sorted batches touch fewer of them.
         rows.sort(key=lambda row: row[_DEDUPE_KEY_INDEX])
-        with connection.cursor() as cursor:
-            cursor.executemany(self._sql, rows)
+        self._insert(rows)
         self._batch = []
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                self._insert_by_copy(cursor, rows)
+            else:
+                cursor.executemany(self._sql, rows)
+
+    def _insert_by_copy(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: COPY into a scratch table, then one INSERT ... SELECT.
+
+        Row-by-row INSERTs make the server parse and plan every row; COPY does not,
+        and COPY itself cannot skip conflicts, hence the scratch table.
+        """
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in PLAY_INSERT_COLUMNS)
+        play_table = quote(Play._meta.db_table)
+        if not self._scratch_ready:
+            # Dropped when the outermost transaction ends, whichever way it ends; an
+            # import nested in a caller's transaction may find it from an earlier one.
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SCRATCH_TABLE} ON COMMIT DROP AS "
+                f"SELECT {columns} FROM {play_table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {_SCRATCH_TABLE}")
+            self._scratch_ready = True
+        with cursor.cursor.copy(f"COPY {_SCRATCH_TABLE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {play_table} ({columns}) SELECT {columns} FROM {_SCRATCH_TABLE} "
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute(f"TRUNCATE {_SCRATCH_TABLE}")
 
     def _resolve(self, batch: list[tuple[PlayRecord, str]]) -> dict[int, int]:
         """{index in batch: track id} for the plays the offline steps can match now.
