@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/api.py [--seconds 3] [--rounds 10] [--concurrency 4] [--workers 2]
 
-Prepares a throwaway SQLite file database (migrations, the shared cache table, a
-synthetic catalog and listening history — the offline demo's data when `manage.py
-demo` exists — and a site-default model trained on it with the quick grid), starts
+Prepares a throwaway SQLite file database (migrations, the shared cache table, and the
+offline demo: `manage.py demo` — a synthetic catalog and listening history, and the
+site-default model trained on it, with the quick grid to save time), starts
 gunicorn on 127.0.0.1 with the project's gunicorn.conf.py (2 sync workers by default:
 this is a 2-core machine), then drives each endpoint with a closed-loop load generator
 (N threads, each sending its next request when the previous answer arrived, through
@@ -81,29 +81,29 @@ import json, django
 django.setup()
 from django.core.management import call_command, get_commands
 from django.contrib.auth import get_user_model
-from streams.models import Track, TrackNameKey
+from predictor.models import ModelVersion
+from streams.models import Track
 
 call_command("migrate", verbosity=0)
 call_command("createcachetable", verbosity=0)
 if "demo" in get_commands():
-    call_command("demo", verbosity=0)
-    listener = get_user_model().objects.get(username="demo")
+    call_command("demo", verbosity=0)  # also trains the site default model
 else:
+    from predictor.services import model_version_train
     from predictor.tests.factories import catalog_create, history_create
     from streams.resolution.index import name_index_add
     listener = get_user_model().objects.create_user(username="bench-listener")
     library = catalog_create(rows=1000, seed=5)
     name_index_add(tracks=library.tracks)
     history_create(user=listener, library=library)
-from predictor.services import model_version_train
-outcome = model_version_train(owner=None, dataset_user=listener)
+    model_version_train(owner=None, dataset_user=listener)
+model = ModelVersion.objects.get(owner__isnull=True, is_active=True)
 track = Track.objects.filter(name_keys__isnull=False, danceability__isnull=False).order_by("id")[17]
 print(json.dumps({
     "song": track.name,
     "artist": track.primary_artist,
     "tracks": Track.objects.count(),
-    "model": f"v{outcome.version.version} {outcome.version.estimator}",
-    "active": outcome.version.is_active,
+    "model": f"v{model.version} {model.estimator}",
 }))
 """
 
@@ -243,7 +243,7 @@ def main() -> None:
         work = Path(tmp)
         port = _free_port()
         env = _environment(work, port, args.workers)
-        print("preparing a SQLite database (catalog, history, site-default model) ...")
+        print("preparing a SQLite database (manage.py demo: catalog, history, models) ...")
         prepared = prepare(env)
         print(
             f"  {prepared['tracks']} tracks, model {prepared['model']}; known song: "
