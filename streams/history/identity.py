@@ -18,7 +18,14 @@ def play_minute(played_at: datetime) -> str:
     """'YYYY-MM-DDTHH:MM' of an aware datetime, in UTC."""
     if played_at.tzinfo is not UTC:
         played_at = played_at.astimezone(UTC)
-    return played_at.isoformat(timespec="minutes")[:16]
+    # %-formatting: a third of the cost of isoformat(), once per exported row.
+    return "%04d-%02d-%02dT%02d:%02d" % (  # noqa: UP031
+        played_at.year,
+        played_at.month,
+        played_at.day,
+        played_at.hour,
+        played_at.minute,
+    )
 
 
 def play_dedupe_key(*, minute: str, track_name: str, artist_name: str, ms_played: int) -> str:

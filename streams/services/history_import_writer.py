@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -52,6 +53,8 @@ PLAY_INSERT_COLUMNS: tuple[str, ...] = (
 )
 _DEDUPE_KEY_INDEX = PLAY_INSERT_COLUMNS.index("dedupe_key")
 _SCRATCH_TABLE = "musicflow_import_plays"
+_RESOLVED = ResolutionStatus.RESOLVED.value
+_PENDING = ResolutionStatus.PENDING.value
 
 # SQLite's default page cache is 2 MB; an import of a million plays updates eight
 # indexes, and a larger cache for its duration roughly halves the insert time.
@@ -101,7 +104,7 @@ class PlayWriter:
             for index, (play, source_format) in enumerate(self._batch)
         ]
         # Neighbouring keys share index pages: sorted batches touch fewer of them.
-        rows.sort(key=lambda row: row[_DEDUPE_KEY_INDEX])
+        rows.sort(key=itemgetter(_DEDUPE_KEY_INDEX))
         self._insert(rows)
         self._batch = []
 
@@ -190,7 +193,7 @@ class PlayWriter:
             play.incognito_mode,
             source_format,
             play.dedupe_key,
-            ResolutionStatus.RESOLVED.value if resolved else ResolutionStatus.PENDING.value,
+            _RESOLVED if resolved else _PENDING,
             "",
             1 if resolved else 0,
             track_id,

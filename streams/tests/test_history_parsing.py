@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from streams.errors import ImportRejected
+from streams.history.identity import play_minute
 from streams.history.parsing import library_tracks_parse, rows_parse
 from streams.history.records import FileFormat, PlayRecord, SkipReason
 from streams.tests.history_samples import (
@@ -237,3 +238,9 @@ def test_a_malformed_saved_track_rejects_the_library_naming_it():
         ImportRejected, match=r"^YourLibrary.json: saved track 1 \(counting from 0\)"
     ):
         library_tracks_parse(source_name="YourLibrary.json", document=document)
+
+
+def test_the_identity_minute_is_the_utc_minute():
+    paris_summer = timezone(timedelta(hours=2))
+    assert play_minute(datetime(2024, 7, 3, 16, 26, 59, tzinfo=paris_summer)) == "2024-07-03T14:26"
+    assert play_minute(datetime(2024, 1, 1, 0, 0, tzinfo=UTC)) == "2024-01-01T00:00"
