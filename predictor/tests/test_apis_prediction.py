@@ -8,14 +8,8 @@ from musicflow_site.api.serving import MESSAGE_BANDS, message_for
 from predictor.models import ModelVersion
 from predictor.selectors import model_version_percentile
 from streams.models import Track
-from tests_support.fakes import fixtures as _fake_fixtures
 
 pytestmark = pytest.mark.django_db
-
-# Until the root conftest registers tests_support.fakes.fixtures as a plugin.
-fake_services_running = _fake_fixtures.fake_services_running
-fake_services = _fake_fixtures.fake_services
-fast_http = _fake_fixtures.fast_http
 
 BANDS = {emoji: text for _, emoji, text in MESSAGE_BANDS}
 
