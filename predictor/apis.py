@@ -9,6 +9,8 @@ endpoint is the one exception by design: each item carries its own status.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -301,9 +303,10 @@ class PredictionBatchApi(APIView):
         operation_id="predictions_batch",
         summary="Predictions for up to 100 songs",
         description="Each item is answered like /prediction/ and carries its own status. "
-        "Songs the database knows cost no network call; at most "
-        "MUSICFLOW_BATCH_NETWORK_LOOKUPS unknown songs are looked up over the network per "
-        "call, the rest answer 503 `lookup_deferred` (ask for them again).",
+        "Songs the database knows cost no network call; unknown songs are looked up over "
+        "the network until the call has used MUSICFLOW_BATCH_NETWORK_LOOKUPS lookups or "
+        "MUSICFLOW_LOOKUP_NETWORK_SECONDS; the rest answer 503 `lookup_deferred` (ask for "
+        "them again).",
         request=InputSerializer,
         responses={
             200: OutputSerializer,
@@ -316,23 +319,37 @@ class PredictionBatchApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         model_version_serving(user=request.user)  # no model at all: the whole call is a 503
-        budget = [settings.MUSICFLOW_BATCH_NETWORK_LOOKUPS]
+        budget = _NetworkBudget(
+            lookups=settings.MUSICFLOW_BATCH_NETWORK_LOOKUPS,
+            until=time.monotonic() + settings.MUSICFLOW_LOOKUP_NETWORK_SECONDS,
+        )
         results = [
             _batch_item(request, item, budget) for item in serializer.validated_data["items"]
         ]
         return Response(self.OutputSerializer({"results": results}).data)
 
 
-def _batch_item(request: Request, query: dict[str, str], budget: list[int]) -> dict[str, Any]:
+@dataclass
+class _NetworkBudget:
+    """What one batch may spend on songs nobody knows yet: lookups, and time."""
+
+    lookups: int
+    until: float
+
+    def take(self, query: dict[str, str]) -> None:
+        if self.lookups <= 0 or time.monotonic() >= self.until:
+            raise LookupDeferred(
+                f"{query['song']!r} by {query['artist']!r} is not known yet and this call "
+                "has used its network budget; ask for it again"
+            )
+        self.lookups -= 1
+
+
+def _batch_item(request: Request, query: dict[str, str], budget: _NetworkBudget) -> dict[str, Any]:
     try:
         match = track_lookup_known(**query)
         if match is None:
-            if budget[0] <= 0:
-                raise LookupDeferred(
-                    f"{query['song']!r} by {query['artist']!r} is not known yet and this "
-                    "call used its network lookups; ask for it again"
-                )
-            budget[0] -= 1
+            budget.take(query)
             match = track_lookup(**query)
         result = _predict(request, query, match)
     except Exception as exc:

@@ -318,6 +318,10 @@ SPECTACULAR_SETTINGS = {
 # POST /api/predictions/: unknown songs looked up over the network per call (the rest
 # answer 503 lookup_deferred), so one call cannot hold a worker for minutes.
 MUSICFLOW_BATCH_NETWORK_LOOKUPS = env.int("MUSICFLOW_BATCH_NETWORK_LOOKUPS", default=10)
+# Network time one request may spend finding an unknown song's features (the search
+# itself is bounded by the client's timeouts); what is not fetched by then stays null
+# until the background enrichment fills it. Keep it well under gunicorn's timeout.
+MUSICFLOW_LOOKUP_NETWORK_SECONDS = env.float("MUSICFLOW_LOOKUP_NETWORK_SECONDS", default=8.0)
 
 # --- website ---
 INSTALLED_APPS = [*INSTALLED_APPS, "website"]

@@ -44,6 +44,14 @@ def test_unknown_songs_beyond_the_network_budget_are_deferred(owner_client, site
     assert results[0]["error"]["code"] == "lookup_deferred"
 
 
+def test_unknown_songs_beyond_the_time_budget_are_deferred(owner_client, site_model, settings):
+    settings.MUSICFLOW_LOOKUP_NETWORK_SECONDS = 0
+    items = [_item(site_model.tracks[0]), {"song": "Unknown", "artist": "Band"}]
+    results = _batch(owner_client, items).json()["results"]
+    assert [r["status"] for r in results] == [200, 503]
+    assert results[1]["error"]["code"] == "lookup_deferred"
+
+
 @pytest.mark.parametrize("count", [0, 101])
 def test_batch_size_is_1_to_100(owner_client, site_model, count):
     items = [_item(site_model.tracks[i % 10]) for i in range(count)]

@@ -19,6 +19,7 @@ RateLimited (a source asked us to come back at `retry_at`).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -127,13 +128,14 @@ def _from_network(*, song: str, artist: str) -> TrackMatch:
         )
     if _recently_missed(key):
         raise TrackNotFound(f"no source knows {song!r} by {artist!r}")
+    started = time.monotonic()
     track = spotify_track_find(client=SpotifyClient.from_settings(), title=song, artist=artist)
     if track is None:
         NameSearch.objects.update_or_create(key=key, defaults={"searched_at": timezone.now()})
         raise TrackNotFound(f"no source knows {song!r} by {artist!r}")
     # The asker's spelling becomes an alias: next time this is a known song.
     TrackNameKey.objects.bulk_create([TrackNameKey(key=key, track=track)], ignore_conflicts=True)
-    _features_fill(track)
+    _features_fill(track, deadline=started + settings.MUSICFLOW_LOOKUP_NETWORK_SECONDS)
     track.refresh_from_db()
     return TrackMatch(track=track, matched_by=MATCHED_BY_SEARCH)
 
@@ -143,7 +145,14 @@ def _recently_missed(key: str) -> bool:
     return NameSearch.objects.filter(key=key, searched_at__gte=since).exists()
 
 
-def _features_fill(track: Track) -> None:
-    """Ask the feature chain about the new track; a source's failure leaves gaps (nulls),
-    which the model handles, rather than failing a track we did find."""
-    tracks_enrich(tracks=Track.objects.filter(pk=track.pk), sources=sources_from_settings())
+def _features_fill(track: Track, *, deadline: float) -> None:
+    """Ask the feature chain about the new track, within the request's time budget.
+
+    A source's failure, or the budget running out, leaves gaps (nulls), which the model
+    handles, rather than failing a track we did find; the background enrichment fills
+    them later like any other track's."""
+    tracks_enrich(
+        tracks=Track.objects.filter(pk=track.pk),
+        sources=sources_from_settings(),
+        deadline=deadline,
+    )
