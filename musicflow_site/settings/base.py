@@ -210,8 +210,9 @@ MUSICFLOW_TRAINING_STALE_SECONDS = env.int(
 MUSICFLOW_MIN_POSITIVES_TO_JUDGE = env.int("MUSICFLOW_MIN_POSITIVES_TO_JUDGE", default=50)
 # "standard" searches the full grid; "quick" tries one candidate per model family.
 MUSICFLOW_TRAINING_GRID = env("MUSICFLOW_TRAINING_GRID", default="standard")
-# Threads per training fit (unset: all cores); 1 suits several training workers per host.
-MUSICFLOW_TRAINING_THREADS = env.int("MUSICFLOW_TRAINING_THREADS", default=None)
+# BLAS/OpenMP threads per training fit (0: the libraries' default, all cores). One is
+# faster on a shared host: spin-waiting OpenMP threads on busy cores cost 3-6x.
+MUSICFLOW_TRAINING_THREADS = env.int("MUSICFLOW_TRAINING_THREADS", default=1)
 
 # --- feature sources ---
 # Base URLs are settings so tests (and self-hosted mirrors) can point the clients elsewhere.

@@ -67,6 +67,8 @@ IMPORTANCE_COLUMNS: tuple[str, ...] = (
 )
 MIN_ROWS = 20
 MAX_PLOT_POINTS = 500
+# Permutation importance on more holdout rows than this only costs time.
+MAX_IMPORTANCE_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ def candidate_grid(*, config: TrainingConfig) -> list[dict[str, list[object]]]:
     hgb = HistGradientBoostingRegressor(loss="poisson", max_iter=150, random_state=rs)
     glm = PoissonRegressor(max_iter=1000)
     forest = RandomForestRegressor(
-        n_estimators=30 if quick else 60, max_features=0.5, max_samples=0.5, random_state=rs
+        n_estimators=30 if quick else 40, max_features=0.5, max_samples=0.5, random_state=rs
     )
     # Poisson loss (log link) keeps the network's output a positive count.
     mlp = MLPRegressor(
@@ -164,7 +166,7 @@ def candidate_grid(*, config: TrainingConfig) -> list[dict[str, list[object]]]:
     )
     hurdle = HurdleRegressor(
         classifier=RandomForestClassifier(
-            n_estimators=40 if quick else 100,
+            n_estimators=40 if quick else 60,
             min_samples_leaf=5,
             max_features=0.5,
             max_samples=0.5,
@@ -172,7 +174,7 @@ def candidate_grid(*, config: TrainingConfig) -> list[dict[str, list[object]]]:
         )
     )
     streamed_forest = RandomForestRegressor(
-        n_estimators=30 if quick else 60, min_samples_leaf=5, random_state=rs
+        n_estimators=30 if quick else 40, min_samples_leaf=5, random_state=rs
     )
     return [
         {
@@ -318,12 +320,17 @@ def _importances(
     columns = [c for c in IMPORTANCE_COLUMNS if c in frame.columns]
     if not config.include_context:
         columns = [c for c in columns if c not in CONTEXT_FEATURES]
+    if len(y) > MAX_IMPORTANCE_ROWS:
+        keep = np.random.default_rng(config.random_state).choice(
+            len(y), MAX_IMPORTANCE_ROWS, replace=False
+        )
+        frame, y = frame.iloc[np.sort(keep)], y[np.sort(keep)]
     result = permutation_importance(
         model,
         frame,
         y,
         scoring="neg_mean_poisson_deviance",
-        n_repeats=3,
+        n_repeats=2,
         random_state=config.random_state,
         n_jobs=1,
     )

@@ -143,7 +143,7 @@ def _config(*, owner_id: int | None) -> TrainingConfig:
         n_jobs=settings.MUSICFLOW_TRAINING_N_JOBS,
         min_positives=settings.MUSICFLOW_MIN_POSITIVES_TO_JUDGE,
         grid=settings.MUSICFLOW_TRAINING_GRID,
-        threads=settings.MUSICFLOW_TRAINING_THREADS,
+        threads=settings.MUSICFLOW_TRAINING_THREADS or None,
     )
 
 
@@ -297,8 +297,7 @@ def context_ablation_for_user(*, user: AbstractBaseUser) -> list[SignalEffect]:
     """
     dataset = dataset_build_for_user(user=user)
     estimator = candidate_grid(config=_config(owner_id=user.pk))[0]["model__estimator"][0]
-    limit = settings.MUSICFLOW_TRAINING_THREADS
-    with threadpool_limits(limits=limit):
+    with threadpool_limits(limits=settings.MUSICFLOW_TRAINING_THREADS or None):
         return context_signal_effects(
             frame=dataset.frame, target=dataset.target, estimator=estimator
         )

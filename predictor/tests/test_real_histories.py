@@ -49,11 +49,11 @@ def test_account_data_history_model_beats_both_baselines(shared_data, user, real
     assert (model["n"], model["positives"]) == (346, 41)
     assert model["d2"] > 0
     assert model["d2"] > popularity["d2"] + 0.1
-    assert model["d2"] == pytest.approx(0.233, abs=0.03)
+    assert model["d2"] == pytest.approx(0.236, abs=0.03)
     assert model["roc_auc"] > popularity["roc_auc"]
     # Below the 0.75 on this one holdout (see the README: leak-free context
     # signals, 41 streamed tracks in the holdout); cross-validation agrees.
-    assert model["roc_auc"] == pytest.approx(0.701, abs=0.03)
+    assert model["roc_auc"] == pytest.approx(0.696, abs=0.03)
     cv = report["cv"]
     assert cv["model"]["roc_auc"]["mean"] == pytest.approx(0.735, abs=0.03)
     assert cv["model"]["d2"]["mean"] > cv["popularity"]["d2"]["mean"] + 0.1
