@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False
@@ -23,3 +23,10 @@ X_FRAME_OPTIONS = "DENY"
 # --- website ---
 # Spotify tokens are encrypted at rest; a deployment must bring its own key.
 MUSICFLOW_TOKEN_ENCRYPTION_KEY = env("MUSICFLOW_TOKEN_ENCRYPTION_KEY")
+
+# --- production and scale ---
+# Each web worker and task worker keeps its database connection between requests (a
+# new PostgreSQL connection per request costs more than most requests), checked before
+# reuse so a connection the server dropped is replaced instead of failing a request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
