@@ -35,7 +35,13 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    transaction,
+)
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -168,7 +174,11 @@ def history_import_run(*, import_id: int) -> HistoryImport | None:
     if not claimed:
         history_import.refresh_from_db()
         return history_import
-    return _run_claimed(history_import, lambda: _stored_upload_sources(history_import))
+    return _run_claimed(
+        history_import,
+        lambda: _stored_upload_sources(history_import),
+        retry_if_database_lost=True,
+    )
 
 
 # --- claiming (the per-user lock) --------------------------------------------------------
@@ -262,8 +272,17 @@ def history_import_schedules_install() -> bool:
 
 
 def _run_claimed(
-    history_import: HistoryImport, sources: Callable[[], Iterable[Source]]
+    history_import: HistoryImport,
+    sources: Callable[[], Iterable[Source]],
+    *,
+    retry_if_database_lost: bool = False,
 ) -> HistoryImport:
+    """Import inside one transaction; a rejected upload comes back failed.
+
+    `retry_if_database_lost`: for background runs, losing the database mid-import is
+    not the upload's fault. Nothing was committed, so the import stays "running" and
+    the task's retry (or the sweep) takes it over once it is stale.
+    """
     try:
         with transaction.atomic(), bulk_write_tuning():
             started = time.perf_counter()
@@ -282,9 +301,20 @@ def _run_claimed(
     except ImportRejected as exc:
         _mark_failed(history_import, str(exc))
         return history_import
+    except (OperationalError, InterfaceError):
+        if retry_if_database_lost:
+            logger.warning(
+                "history import %s lost the database; it will be retried", history_import.pk
+            )
+            raise
+        _mark_failed_if_possible(
+            history_import, "the database became unavailable; nothing was stored"
+        )
+        raise
     except Exception:
-        logger.exception("history import %s failed", history_import.pk)
-        _mark_failed(history_import, "internal error while importing; nothing was stored")
+        _mark_failed_if_possible(
+            history_import, "internal error while importing; nothing was stored"
+        )
         raise
     # Network resolution and audio features happen in the background, after commit.
     enrichment_request(user_id=history_import.owner_id)
@@ -350,6 +380,14 @@ def _record_done(history_import: HistoryImport, tally: _Tally) -> None:
     history_import.error = ""
     history_import.finished_at = timezone.now()
     history_import.save()
+
+
+def _mark_failed_if_possible(history_import: HistoryImport, message: str) -> None:
+    logger.exception("history import %s failed", history_import.pk)
+    try:
+        _mark_failed(history_import, message)
+    except DatabaseError:
+        logger.exception("could not record the failure of history import %s", history_import.pk)
 
 
 def _mark_failed(history_import: HistoryImport, message: str) -> None:
