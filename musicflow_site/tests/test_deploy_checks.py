@@ -20,7 +20,9 @@ PRODUCTION_ENV = {
 def _manage(
     *args: str, extra_env: dict[str, str], drop: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in drop}
+    # Only what a deployment would set: the test harness's own DJANGO_* switches (for
+    # example the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE) must not leak into the check.
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("DJANGO_")}
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
