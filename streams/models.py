@@ -303,6 +303,35 @@ class Play(models.Model):
         return uri.rsplit(":", 1)[-1] if uri.startswith("spotify:track:") else None
 
 
+class SavedTrack(models.Model):
+    """A track the user saved to their library ("Liked Songs"), from the export's
+    YourLibrary.json. Saving is a separate user action from streaming, so it serves as
+    a familiarity signal for predictions; one row per (user, track)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_tracks"
+    )
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="saved_by")
+    # The import that first recorded the save; kept when that import row is deleted.
+    history_import = models.ForeignKey(
+        HistoryImport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="saved_tracks",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "track"], name="saved_track_identity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Saved track {self.track_id} of user {self.user_id}"
+
+
 # --- feature sources & enrichment ---
 
 
