@@ -311,7 +311,10 @@ class PredictionBatchApi(APIView):
         responses={
             200: OutputSerializer,
             **error_responses(
-                status.HTTP_400_BAD_REQUEST, status.HTTP_503_SERVICE_UNAVAILABLE, *_AUTH_ERRORS
+                status.HTTP_400_BAD_REQUEST,
+                status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                *_AUTH_ERRORS,
             ),
         },
     )

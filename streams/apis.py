@@ -115,6 +115,7 @@ class ImportsApi(APIView):
             **error_responses(
                 status.HTTP_400_BAD_REQUEST,
                 status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                 *_AUTH_ERRORS,
             ),
         },
@@ -202,7 +203,10 @@ class PlayListApi(APIView):
         start = serializers.DateField(required=False, help_text="First day included (UTC).")
         end = serializers.DateField(required=False, help_text="Last day included (UTC).")
         track = serializers.IntegerField(
-            required=False, min_value=1, help_text="Only plays resolved to this track id."
+            required=False,
+            min_value=1,
+            max_value=2**63 - 1,
+            help_text="Only plays resolved to this track id.",
         )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,12 @@ def time_zone_get(name: str) -> tzinfo:
     return UTC if name == "UTC" else ZoneInfo(name)
 
 
+# Outside these, a bound excludes nothing (and datetime arithmetic near year 1 or 9999
+# in a time zone would overflow).
+_EARLIEST = date(1900, 1, 1)
+_LATEST = date(2999, 12, 31)
+
+
 @dataclass(frozen=True)
 class StatsPeriod:
     """Dates `start`..`end` (both inclusive, either open) in the time zone `tz`."""
@@ -51,13 +57,13 @@ class StatsPeriod:
     tz: tzinfo = UTC
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
-        """The half-open UTC-aware interval [start 00:00, day after end 00:00) in `tz`."""
-        low = datetime.combine(self.start, time.min, tzinfo=self.tz) if self.start else None
-        high = (
-            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.tz)
-            if self.end
-            else None
-        )
+        """The half-open aware interval [start 00:00, day after end 00:00) in `tz`."""
+        low = high = None
+        if self.start is not None and self.start > _EARLIEST:
+            low = datetime.combine(min(self.start, _LATEST), time.min, tzinfo=self.tz)
+        if self.end is not None and self.end < _LATEST:
+            day_after = max(self.end, _EARLIEST) + timedelta(days=1)
+            high = datetime.combine(day_after, time.min, tzinfo=self.tz)
         return low, high
 
 

@@ -106,6 +106,7 @@ class TokenCreateApi(APIView):
             200: OutputSerializer,
             **error_responses(
                 status.HTTP_400_BAD_REQUEST,
+                status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                 status.HTTP_429_TOO_MANY_REQUESTS,
             ),
         },

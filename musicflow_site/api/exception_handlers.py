@@ -186,6 +186,7 @@ ERROR_STATUSES: dict[int, str] = {
     status.HTTP_404_NOT_FOUND: "Not found (or not yours).",
     status.HTTP_409_CONFLICT: "Conflicts with work in progress; try again later.",
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "Upload larger than the configured limit.",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "A body in a format this operation does not take.",
     status.HTTP_429_TOO_MANY_REQUESTS: "Throttled: retry after `retry_after` seconds.",
     status.HTTP_503_SERVICE_UNAVAILABLE: "Temporarily unable to serve; see `detail`.",
 }

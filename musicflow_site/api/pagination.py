@@ -11,10 +11,16 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+# Past any table's end, and still a number every database can take in OFFSET.
+_MAX_OFFSET = 2**62
+
 
 class LimitOffset(LimitOffsetPagination):
     default_limit = 50
     max_limit = 500
+
+    def get_offset(self, request: Request) -> int:
+        return min(super().get_offset(request), _MAX_OFFSET)
 
 
 def paginated_response(

@@ -124,3 +124,12 @@ def test_a_track_only_another_user_played_is_404(owner_client, other_client, use
 def test_unknown_and_unplayed_tracks_are_404(owner_client, track):
     assert owner_client.get(f"/api/tracks/{track.pk}/").status_code == 404
     assert owner_client.get("/api/tracks/987654/").status_code == 404
+
+
+def test_out_of_range_numbers_are_400_or_empty_never_500(owner_client, user):
+    _play(user, 1)
+    huge = str(10**30)
+    assert owner_client.get("/api/plays/", {"track": huge}).status_code == 400
+    past_the_end = owner_client.get("/api/plays/", {"offset": huge})
+    assert past_the_end.status_code == 200
+    assert past_the_end.json()["results"] == []

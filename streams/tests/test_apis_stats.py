@@ -144,3 +144,12 @@ def test_recap_with_no_plays_is_empty_not_an_error(owner_client):
     assert body["plays"] == 0
     assert body["top_month"] is None
     assert body["busiest_day"] is None
+
+
+def test_extreme_dates_are_open_bounds_not_errors(owner_client, alice_history):
+    for tz in ("UTC", "Pacific/Kiritimati", "Etc/GMT+12"):
+        response = owner_client.get(
+            "/api/stats/", {"start": "0001-01-01", "end": "9999-12-31", "tz": tz}
+        )
+        assert response.status_code == 200, tz
+        assert sum(m["plays"] for m in response.json()["plays_per_month"]) == 6
