@@ -81,9 +81,9 @@ def _storage_delete(*, files: list[tuple[Storage, str]]) -> None:
 def account_delete(*, user: AbstractBaseUser) -> AccountDeletion:
     """Delete the user and everything they own, in one transaction.
 
-    Plays, imports, model versions, the Spotify link and the API token go with the
-    user through the database's cascades; stored files are removed once the delete
-    has committed, so a rollback never leaves rows pointing at missing files.
+    Plays, imports, saved tracks, model versions, the Spotify link and the API token
+    go with the user through the database's cascades; stored files are removed once the
+    delete has committed, so a rollback never leaves rows pointing at missing files.
     """
     username = user.get_username()
     with transaction.atomic():

@@ -64,6 +64,7 @@ from streams.models import (
     Play,
     PlayFormat,
     ResolutionStatus,
+    SavedTrack,
     Track,
 )
 from streams.resolution.index import name_index_add
@@ -334,12 +335,14 @@ def _import_sources(history_import: HistoryImport, sources: Iterable[Source]) ->
             tally.skipped[item.reason] += 1
             tally.files.append({"name": item.name, "format": "not_json", "rows": 0})
         else:
-            _import_document(item, writer, tally)
+            _import_document(item, writer, tally, history_import)
     writer.flush()
     return tally
 
 
-def _import_document(document: ReadDocument, writer: PlayWriter, tally: _Tally) -> None:
+def _import_document(
+    document: ReadDocument, writer: PlayWriter, tally: _Tally, history_import: HistoryImport
+) -> None:
     entry: dict[str, Any] = {
         "name": document.name,
         "format": str(document.file_format),
@@ -348,7 +351,8 @@ def _import_document(document: ReadDocument, writer: PlayWriter, tally: _Tally) 
     if document.file_format in PLAY_FORMATS:
         _import_rows(document, writer, tally)
     elif document.file_format is FileFormat.LIBRARY:
-        entry["tracks_created"] = _library_store(document.library)
+        entry["tracks_created"], track_ids = _library_store(document.library)
+        entry["saves_recorded"] = _saved_tracks_record(history_import, track_ids)
     else:
         tally.skipped[_FILE_SKIP_REASON[document.file_format]] += 1
     tally.files.append(entry)
@@ -423,15 +427,16 @@ def _resolve(history_import: HistoryImport) -> None:
 # --- YourLibrary.json --------------------------------------------------------------------
 
 
-def _library_store(tracks: list[LibraryTrack]) -> int:
-    """Track stubs and name-index keys for saved tracks; returns how many tracks are new.
+def _library_store(tracks: list[LibraryTrack]) -> tuple[int, list[int]]:
+    """Track stubs and name-index keys for saved tracks; returns how many tracks are new
+    and the stored ids of all of them.
 
     Tracks already known (from the catalog or another user's library) are left as they
     are, but still get the library's names in the name index: those are the names the
     account-data plays carry. The index keeps its first entry for a key.
     """
     if not tracks:
-        return 0
+        return 0, []
     known = track_ids_by_spotify_id(spotify_ids=[t.spotify_id for t in tracks])
     now = timezone.now()
     new_tracks = [_library_track_stub(t, now) for t in tracks if t.spotify_id not in known]
@@ -445,7 +450,24 @@ def _library_store(tracks: list[LibraryTrack]) -> int:
             for t in tracks
         ]
     )
-    return len(new_tracks)
+    return len(new_tracks), sorted({track_ids[t.spotify_id] for t in tracks})
+
+
+def _saved_tracks_record(history_import: HistoryImport, track_ids: list[int]) -> int:
+    """Which tracks this user saved (a familiarity signal for their model); returns how
+    many saves are new. A save already recorded keeps the import that first saw it; the
+    per-user import lock means nothing else adds saves for this user meanwhile."""
+    saves = SavedTrack.objects.filter(user_id=history_import.owner_id)
+    before = saves.count()
+    SavedTrack.objects.bulk_create(
+        [
+            SavedTrack(user_id=history_import.owner_id, track_id=i, history_import=history_import)
+            for i in track_ids
+        ],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    return saves.count() - before
 
 
 @dataclass(frozen=True, slots=True)

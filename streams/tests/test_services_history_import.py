@@ -176,6 +176,7 @@ def test_account_data_export_with_its_library_resolves_saved_tracks(shared_data,
             "format": "library",
             "rows": LIBRARY_TRACKS,
             "tracks_created": LIBRARY_TRACKS,
+            "saves_recorded": LIBRARY_TRACKS,
         }
     ]
     assert Track.objects.filter(metadata_source="library").count() == LIBRARY_TRACKS

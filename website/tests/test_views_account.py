@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from streams.models import HistoryImport, Play, PlayFormat
+from streams.models import HistoryImport, Play, PlayFormat, SavedTrack, Track
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +115,9 @@ def test_delete_removes_the_account_all_its_data_and_files(
     _plays(other_user, 2)
     history_import = HistoryImport(owner=user, file_names=["x.json"])
     history_import.upload.save("x.json", ContentFile(b"[]"), save=True)
+    saved = Track.objects.create(name="Saved", primary_artist="Abba")
+    SavedTrack.objects.create(user=user, track=saved, history_import=history_import)
+    SavedTrack.objects.create(user=other_user, track=saved)
     stored = history_import.upload.name
     client.force_login(user)
     client.get(reverse("website:account"))  # creates the API token
@@ -126,6 +129,9 @@ def test_delete_removes_the_account_all_its_data_and_files(
     assert not django_user_model.objects.filter(pk=user.pk).exists()
     assert not Play.objects.filter(user_id=user.pk).exists()
     assert not HistoryImport.objects.filter(owner_id=user.pk).exists()
+    assert not SavedTrack.objects.filter(user_id=user.pk).exists()
+    assert SavedTrack.objects.filter(user=other_user).count() == 1
+    assert Track.objects.filter(pk=saved.pk).exists()  # tracks are shared, not the user's
     assert not Token.objects.filter(user_id=user.pk).exists()
     assert not default_storage.exists(stored)
     assert Play.objects.filter(user=other_user).count() == 2
