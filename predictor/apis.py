@@ -39,12 +39,8 @@ from predictor.selectors import (
     model_versions_for_user,
 )
 from predictor.services import model_version_activate, track_features_for_user
-from streams.services.track_lookup import (
-    LookupDeferred,
-    TrackMatch,
-    track_lookup,
-    track_lookup_known,
-)
+from streams.errors import LookupDeferred
+from streams.services.track_lookup import TrackMatch, track_lookup, track_lookup_known
 
 _AUTH_ERRORS = (status.HTTP_401_UNAUTHORIZED, status.HTTP_429_TOO_MANY_REQUESTS)
 _LOOKUP_ERRORS = (

@@ -38,3 +38,17 @@ class HistoryImportNotFound(NotFound, Http404):
 
     Also an Http404, so a plain Django or DRF view answers 404 without any mapping.
     """
+
+
+class TrackNotFound(NotFound):
+    """No source knows a song of that name by that artist."""
+
+
+class LookupDeferred(StreamsError):
+    """A song nobody knows yet, not looked up now (a batch spent its network budget).
+
+    Not a verdict on the song: asking again, alone, looks it up."""
+
+
+class TrackNotInHistory(NotFound, Http404):
+    """No track with that id among the user's plays (it may exist; they never played it)."""

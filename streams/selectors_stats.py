@@ -19,9 +19,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
-from django.http import Http404
 
-from streams.errors import NotFound
+from streams.errors import TrackNotInHistory
 from streams.models import Play, Track
 from streams.selectors import plays_for_user
 
@@ -357,10 +356,6 @@ class TrackListening:
     ms_played: int
     first_played_at: datetime
     last_played_at: datetime
-
-
-class TrackNotInHistory(NotFound, Http404):
-    """No track with that id among the user's plays (it may exist; they never played it)."""
 
 
 def track_listening_get(*, user: AbstractBaseUser, track_id: int) -> TrackListening:

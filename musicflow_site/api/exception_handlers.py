@@ -51,8 +51,14 @@ def _api_rules() -> list[tuple[type[Exception], ErrorRule]]:
 
 def _streams_rules() -> list[tuple[type[Exception], ErrorRule]]:
     from streams.clients.errors import RateLimited, SourceUnavailable
-    from streams.errors import ImportBusy, ImportRejected, NotFound, UploadTooLarge
-    from streams.services.track_lookup import LookupDeferred, TrackNotFound
+    from streams.errors import (
+        ImportBusy,
+        ImportRejected,
+        LookupDeferred,
+        NotFound,
+        TrackNotFound,
+        UploadTooLarge,
+    )
 
     return [
         (TrackNotFound, ErrorRule(404, "track_not_found")),

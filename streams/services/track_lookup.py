@@ -27,38 +27,17 @@ from django.conf import settings
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from streams.clients.errors import RateLimited, SourceUnavailable
 from streams.clients.spotify import SpotifyClient, spotify_configured
-from streams.errors import NotFound
+from streams.errors import TrackNotFound
 from streams.models import NameSearch, Track, TrackNameKey
 from streams.resolution.fuzzy import CatalogIndex
 from streams.resolution.normalize import name_key, normalize_artist, normalize_title
 from streams.resolution.spotify_search import spotify_track_find
 from streams.sources.chain import sources_from_settings, tracks_enrich
 
-__all__ = [
-    "LookupDeferred",
-    "RateLimited",
-    "SourceUnavailable",
-    "TrackMatch",
-    "TrackNotFound",
-    "track_lookup",
-    "track_lookup_known",
-]
-
 MATCHED_BY_NAME_INDEX = "name_index"
 MATCHED_BY_FUZZY = "fuzzy"
 MATCHED_BY_SEARCH = "spotify_search"
-
-
-class TrackNotFound(NotFound):
-    """No source knows a song of that name by that artist."""
-
-
-class LookupDeferred(Exception):
-    """A song nobody knows yet, not looked up now (a batch spent its network budget).
-
-    Not a verdict on the song: asking again, alone, looks it up."""
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from predictor.errors import ArtifactIntegrityError, NoActiveModel
-from streams.services.track_lookup import (
-    LookupDeferred,
-    RateLimited,
-    SourceUnavailable,
-    TrackNotFound,
-)
+from streams.clients.errors import RateLimited, SourceUnavailable
+from streams.errors import LookupDeferred, TrackNotFound
 from website.forms import PredictionForm
 from website.prediction_card import prediction_card_get
 
