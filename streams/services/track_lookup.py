@@ -21,18 +21,20 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max
-from django.utils import timezone
 
 from streams.clients.spotify import SpotifyClient, spotify_configured
 from streams.errors import TrackNotFound
-from streams.models import NameSearch, Track, TrackNameKey
+from streams.models import Track
 from streams.resolution.fuzzy import CatalogIndex
 from streams.resolution.normalize import name_key, normalize_artist, normalize_title
-from streams.resolution.spotify_search import spotify_track_find
+from streams.resolution.spotify_search import (
+    name_search_outcome_save,
+    name_searches_recently_missed,
+    spotify_track_find,
+)
 from streams.sources.chain import sources_from_settings, tracks_enrich
 
 MATCHED_BY_NAME_INDEX = "name_index"
@@ -105,23 +107,18 @@ def _from_network(*, song: str, artist: str) -> TrackMatch:
             f"{song!r} by {artist!r} is not in the local catalog "
             "(searching Spotify needs SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET)"
         )
-    if _recently_missed(key):
+    if name_searches_recently_missed(keys=[key]):
         raise TrackNotFound(f"no source knows {song!r} by {artist!r}")
     started = time.monotonic()
     track = spotify_track_find(client=SpotifyClient.from_settings(), title=song, artist=artist)
+    # A hit: the asker's spelling becomes an alias (a known song next time). A miss:
+    # not searched again for MUSICFLOW_SEARCH_RECHECK_DAYS.
+    name_search_outcome_save(key=key, track=track)
     if track is None:
-        NameSearch.objects.update_or_create(key=key, defaults={"searched_at": timezone.now()})
         raise TrackNotFound(f"no source knows {song!r} by {artist!r}")
-    # The asker's spelling becomes an alias: next time this is a known song.
-    TrackNameKey.objects.bulk_create([TrackNameKey(key=key, track=track)], ignore_conflicts=True)
     _features_fill(track, deadline=started + settings.MUSICFLOW_LOOKUP_NETWORK_SECONDS)
     track.refresh_from_db()
     return TrackMatch(track=track, matched_by=MATCHED_BY_SEARCH)
-
-
-def _recently_missed(key: str) -> bool:
-    since = timezone.now() - timedelta(days=settings.MUSICFLOW_SEARCH_RECHECK_DAYS)
-    return NameSearch.objects.filter(key=key, searched_at__gte=since).exists()
 
 
 def _features_fill(track: Track, *, deadline: float) -> None:
