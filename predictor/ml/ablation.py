@@ -2,7 +2,10 @@
 
 One fixed model (by default Poisson gradient boosting) is cross-validated with no context, with
 each signal alone, with all of them, and with all but one. A signal that helps raises
-D^2 / AUC when added alone and lowers them when it is the one left out.
+D^2 / AUC when added alone and lowers them when it is the one left out. Given a `base`
+set (say, the play signals in use) and `additions` (say, the library signals), it also
+tries the base alone, the base plus each addition and plus all of them: what a new
+kind of signal is worth on top of the ones in use.
 """
 
 from __future__ import annotations
@@ -37,11 +40,19 @@ class SignalEffect:
         return asdict(self)
 
 
-def _variants(signals: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+def _variants(
+    signals: tuple[str, ...], base: tuple[str, ...] = (), additions: tuple[str, ...] = ()
+) -> list[tuple[str, tuple[str, ...]]]:
     variants = [("no context", ())]
     variants += [(f"only {s}", (s,)) for s in signals]
     variants.append(("all context", signals))
     variants += [(f"all but {s}", tuple(x for x in signals if x != s)) for s in signals]
+    added = tuple(s for s in additions if s not in base)
+    if base and added:
+        variants.append(("base", base))
+        variants += [(f"base + {s}", (*base, s)) for s in added]
+        if len(added) > 1:
+            variants.append((f"base + {' + '.join(added)}", (*base, *added)))
     return variants
 
 
@@ -74,6 +85,8 @@ def context_signal_effects(
     folds: int = 5,
     random_state: int = 0,
     estimator: BaseEstimator | None = None,
+    base: tuple[str, ...] = (),
+    additions: tuple[str, ...] = (),
 ) -> list[SignalEffect]:
     """Cross-validated D^2, AUC and Spearman for each combination of context signals.
 
@@ -84,7 +97,7 @@ def context_signal_effects(
     estimator = estimator if estimator is not None else _default_estimator()
     splits = stratified_folds(y, folds, random_state)
     effects = []
-    for label, kept in _variants(tuple(signals)):
+    for label, kept in _variants(tuple(signals), tuple(base), tuple(additions)):
         blanked = frame.copy()
         for name in CONTEXT_SIGNALS:
             if name not in kept:

@@ -6,6 +6,14 @@ user has played gets the same kind of value at training time and at serving time
 They are computed from a per-name streams table (`records.PlayedName`) that covers
 every play of the user, resolved or not: an artist's unresolved plays still say the
 user likes the artist.
+
+The library signals come from a second table, the tracks the user saved
+(`records.SavedName`, from the export's YourLibrary.json). Saving is a separate action
+from streaming, recorded for any song whether or not it was ever played, and known at
+serving time for whatever song is asked about, so `is_saved` is an input like any
+other, not a copy of the target. Which saved tracks a user streamed is for the model
+to learn; nothing here looks at plays. A user whose library is unknown (an extended
+export has none) gets them missing, never zero.
 """
 
 from __future__ import annotations
@@ -24,7 +32,11 @@ CONTEXT_SIGNALS: tuple[str, ...] = (
     "artist_tracks_other",
     "artist_skip_rate_other",
     "album_streams_other",
+    "is_saved",
+    "artist_saved_tracks_other",
 )
+# Computed from the user's saved library rather than their plays.
+LIBRARY_SIGNALS: tuple[str, ...] = ("is_saved", "artist_saved_tracks_other")
 # The ones the model uses: each raised cross-validated D^2 and AUC on the real
 # account-data history when added alone (streams and tracks overlap a lot, but each
 # helps). album_streams_other had no measurable effect (account-data exports carry no
@@ -32,10 +44,14 @@ CONTEXT_SIGNALS: tuple[str, ...] = (
 # share-of-all-streams signal was removed for good: a denominator that leaves the
 # track's own streams out moves with them and leaks the target, and one that keeps
 # them in adds nothing to the count.
+# is_saved (the user's library) lifted cross-validated D^2 by 0.08 and AUC by 0.04 on
+# top of the three; artist_saved_tracks_other helped alone but added nothing on top of
+# them, and with is_saved it lowered AUC, so it is computed and not used.
 CONTEXT_FEATURES: tuple[str, ...] = (
     "artist_streams_other",
     "artist_tracks_other",
     "artist_skip_rate_other",
+    "is_saved",
 )
 
 _BRACKETED_EXTRA = re.compile(
@@ -97,14 +113,38 @@ class ContextIndex:
     per_album: pd.DataFrame
     per_album_track: pd.DataFrame
     total_streams: float
+    # (artist_key, track_key) of every saved track, and saved tracks per artist; None
+    # when the user's library is unknown.
+    saved_pairs: pd.DataFrame | None = None
+    saved_per_artist: pd.DataFrame | None = None
 
     @property
     def empty(self) -> bool:
         return self.per_artist.empty
 
 
-def context_index_build(*, played: pd.DataFrame) -> ContextIndex:
-    """Aggregates a per-name streams table (see records.played_frame)."""
+def _saved_tables(saved: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    if saved is None:
+        return None
+    pairs = pd.DataFrame(
+        {
+            "track_key": saved["track_name"].map(name_key).to_numpy(),
+            "artist": saved["artists"].to_numpy(),
+        }
+    ).explode("artist")
+    pairs["artist_key"] = pairs["artist"].map(name_key)
+    pairs = pairs[(pairs["artist_key"] != "") & (pairs["track_key"] != "")]
+    pairs = pairs[["artist_key", "track_key"]].drop_duplicates().astype(str)
+    per_artist = pairs.groupby("artist_key", as_index=False).size()
+    per_artist = per_artist.rename(columns={"size": "saved_artist"})
+    return pairs.assign(saved_own=1.0), per_artist
+
+
+def context_index_build(
+    *, played: pd.DataFrame, saved: pd.DataFrame | None = None
+) -> ContextIndex:
+    """Aggregates a per-name streams table (see records.played_frame) and, when the
+    user's library is known, their saved tracks (records.saved_frame; None: unknown)."""
     table = _played_table(played) if len(played) else None
     if table is None or table.empty:
         table = pd.DataFrame(
@@ -113,7 +153,10 @@ def context_index_build(*, played: pd.DataFrame) -> ContextIndex:
                 for c in ("artist_key", "track_key", "album_key", "plays", "streams")
             }
         )
+    library = _saved_tables(saved)
     return ContextIndex(
+        saved_pairs=library[0] if library else None,
+        saved_per_artist=library[1] if library else None,
         per_artist=_sum_by(table, ["artist_key"], "artist"),
         per_track=_sum_by(table, ["artist_key", "track_key"], "own"),
         per_album=_sum_by(table, ["artist_key", "album_key"], "album"),
@@ -140,16 +183,20 @@ def context_add(
     *,
     samples: pd.DataFrame,
     played: pd.DataFrame | None = None,
+    saved: pd.DataFrame | None = None,
     index: ContextIndex | None = None,
 ) -> pd.DataFrame:
     """A copy of `samples` with every CONTEXT_SIGNALS column filled.
 
-    Pass the user's per-name streams table as `played`, or an index already built
-    from it. A user with no plays gets zeros (they truly know none of the artists),
-    except the skip rate, which is undefined (NaN) when there are no other plays.
+    Pass the user's per-name streams table as `played` (and their library as `saved`),
+    or an index already built from them. A user with no plays gets zeros (they truly
+    know none of the artists), except the skip rate, which is undefined (NaN) when
+    there are no other plays; an unknown library leaves the library signals NaN.
     """
     if index is None:
-        index = context_index_build(played=played if played is not None else pd.DataFrame())
+        index = context_index_build(
+            played=played if played is not None else pd.DataFrame(), saved=saved
+        )
     out = samples.copy()
     per_row = _context_rows(samples, index)
     for name in CONTEXT_SIGNALS:
@@ -179,11 +226,12 @@ def _pairs(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
 
 def _context_rows(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
     rows = pd.DataFrame(index=np.arange(len(samples)))
+    library = _library_rows(samples, index)
     if index.empty:
         for name in CONTEXT_SIGNALS:
             rows[name] = 0.0
         rows["artist_skip_rate_other"] = np.nan
-        return rows
+        return rows.assign(**library)
     columns = ["other_streams", "other_plays", "other_tracks", "album_other"]
     sums = _pairs(samples, index).groupby("row")[columns].sum()
     sums = sums.reindex(rows.index, fill_value=0.0)
@@ -192,4 +240,20 @@ def _context_rows(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
     plays = sums["other_plays"].where(sums["other_plays"] > 0)
     rows["artist_skip_rate_other"] = (plays - sums["other_streams"]) / plays
     rows["album_streams_other"] = sums["album_other"]
-    return rows
+    return rows.assign(**library)
+
+
+def _library_rows(samples: pd.DataFrame, index: ContextIndex) -> dict[str, pd.Series]:
+    """is_saved (the track itself, by name and any credited artist) and the saved
+    tracks of its artists other than itself (summed over artists, like the streams)."""
+    rows = pd.RangeIndex(len(samples))
+    if index.saved_pairs is None or index.saved_per_artist is None:
+        return {name: pd.Series(np.nan, index=rows) for name in LIBRARY_SIGNALS}
+    pairs = _sample_artists(samples).drop(columns="album_key")
+    pairs = pairs.merge(index.saved_per_artist, how="left", on="artist_key")
+    pairs = pairs.merge(index.saved_pairs, how="left", on=["artist_key", "track_key"])
+    pairs[["saved_artist", "saved_own"]] = pairs[["saved_artist", "saved_own"]].fillna(0.0)
+    pairs["saved_other"] = pairs["saved_artist"] - pairs["saved_own"]
+    grouped = pairs.groupby("row").agg(own=("saved_own", "max"), other=("saved_other", "sum"))
+    grouped = grouped.reindex(rows, fill_value=0.0).astype(float)
+    return {"is_saved": grouped["own"], "artist_saved_tracks_other": grouped["other"]}

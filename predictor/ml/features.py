@@ -81,6 +81,8 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "artist_tracks_other": "How many other tracks by these artists you streamed.",
     "artist_skip_rate_other": "Share of your plays of these artists' other tracks under 30 s.",
     "album_streams_other": "Your streams of other tracks from the same album.",
+    "is_saved": "1 if the track is in your saved library (Liked Songs), else 0.",
+    "artist_saved_tracks_other": "How many other tracks by these artists you saved.",
 }
 
 _NUMERIC_INPUTS: tuple[str, ...] = (

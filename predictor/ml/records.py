@@ -45,6 +45,8 @@ class TrackSample:
     artist_tracks_other: float | None = None
     artist_skip_rate_other: float | None = None
     album_streams_other: float | None = None
+    is_saved: float | None = None
+    artist_saved_tracks_other: float | None = None
 
 
 SAMPLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(TrackSample))
@@ -70,6 +72,17 @@ class PlayedName:
 PLAYED_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlayedName))
 
 
+@dataclass(frozen=True)
+class SavedName:
+    """One track the user saved to their library, by name and credited artists."""
+
+    track_name: str
+    artists: tuple[str, ...] = ()
+
+
+SAVED_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SavedName))
+
+
 def samples_frame(*, samples: Iterable[TrackSample]) -> pd.DataFrame:
     """The raw model input: one row per sample, one column per `TrackSample` field."""
     rows = [_sample_row(sample) for sample in samples]
@@ -79,6 +92,14 @@ def samples_frame(*, samples: Iterable[TrackSample]) -> pd.DataFrame:
 def played_frame(*, rows: Iterable[PlayedName]) -> pd.DataFrame:
     """The per-name streams table the context features are computed from."""
     return pd.DataFrame([asdict(row) for row in rows], columns=list(PLAYED_COLUMNS))
+
+
+def saved_frame(*, rows: Iterable[SavedName]) -> pd.DataFrame:
+    """The user's library table the saved-track context features are computed from."""
+    records = [
+        {"track_name": r.track_name, "artists": tuple(_artist_names(r.artists))} for r in rows
+    ]
+    return pd.DataFrame(records, columns=list(SAVED_COLUMNS))
 
 
 def _sample_row(sample: TrackSample) -> dict[str, object]:

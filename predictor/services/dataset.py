@@ -27,6 +27,7 @@ from predictor.ml.context import context_add, name_key
 from predictor.ml.records import samples_frame
 from predictor.services.samples import (
     played_names_for_user,
+    saved_names_for_user,
     track_sample_from_values,
     track_values,
 )
@@ -130,7 +131,7 @@ def dataset_build_for_user(*, user: AbstractBaseUser, include_context: bool = Tr
     rows = track_values(track_ids=[*featured, *negatives])
     frame = samples_frame(samples=[track_sample_from_values(values=row) for row in rows])
     if include_context:
-        frame = context_add(samples=frame, played=played)
+        frame = context_add(samples=frame, played=played, saved=saved_names_for_user(user=user))
     target = np.array([float(streams_by_track.get(row["id"], 0)) for row in rows])
     span = _play_range(user)
     report = DatasetReport(

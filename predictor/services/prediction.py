@@ -3,8 +3,9 @@
 The serving version is the user's active one, else the site default. Its pipeline is
 cached per version in each process (see registry.model_version_pipeline), so a new
 activation takes effect on the next request without a restart. The user's context
-(familiarity with the track's artists) is computed from the same per-name streams
-table as at training time, pre-aggregated once and cached until their plays change.
+(familiarity with the track's artists, and their saved library) is computed from the
+same per-name streams and library tables as at training time, pre-aggregated once and
+cached until their plays or saved tracks change.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from predictor.ml.records import samples_frame
 from predictor.models import ModelVersion
 from predictor.selectors import model_version_percentile, model_version_serving
 from predictor.services.registry import model_version_pipeline
-from predictor.services.samples import played_names_for_user, track_sample
-from streams.models import Play, Track
+from predictor.services.samples import (
+    played_names_for_user,
+    saved_names_for_user,
+    track_sample,
+)
+from streams.models import Play, SavedTrack, Track
 
 _CONTEXT_CACHE_SIZE = 64
 _context_cache: OrderedDict[int, tuple[tuple[object, ...], ContextIndex]] = OrderedDict()
@@ -56,18 +61,23 @@ class TrackFeatures:
 def _user_context_index(user: AbstractBaseUser | None) -> ContextIndex:
     if user is None or not user.is_authenticated:
         return context_index_build(played=played_names_for_user(user=None))
-    # Plays only grow or get resolved; this stamp changes whenever either happens.
-    stamp = tuple(
-        Play.objects.filter(user_id=user.pk)
+    # Plays only grow or get resolved, saves only grow; the stamp changes with either.
+    stamp = (
+        *Play.objects.filter(user_id=user.pk)
         .aggregate(n=Count("id"), last=Max("id"), resolved=Max("last_resolve_at"))
-        .values()
+        .values(),
+        *SavedTrack.objects.filter(user_id=user.pk)
+        .aggregate(n=Count("id"), last=Max("id"))
+        .values(),
     )
     with _context_lock:
         cached = _context_cache.get(user.pk)
         if cached is not None and cached[0] == stamp:
             _context_cache.move_to_end(user.pk)
             return cached[1]
-    index = context_index_build(played=played_names_for_user(user=user))
+    index = context_index_build(
+        played=played_names_for_user(user=user), saved=saved_names_for_user(user=user)
+    )
     with _context_lock:
         _context_cache[user.pk] = (stamp, index)
         while len(_context_cache) > _CONTEXT_CACHE_SIZE:

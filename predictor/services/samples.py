@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q
 
-from predictor.ml.records import PlayedName, TrackSample, played_frame
-from streams.models import Play, Track
+from predictor.ml.records import PlayedName, SavedName, TrackSample, played_frame, saved_frame
+from streams.models import Play, SavedTrack, Track
 
 TRACK_SAMPLE_FIELDS: tuple[str, ...] = (
     "id",
@@ -103,5 +103,28 @@ def played_names_for_user(*, user: AbstractBaseUser | None) -> pd.DataFrame:
                 resolved_name=row["track__name"],
             )
             for row in grouped
+        )
+    )
+
+
+def saved_names_for_user(*, user: AbstractBaseUser | None) -> pd.DataFrame | None:
+    """The user's saved library by name and artists; None when none was imported.
+
+    An export without YourLibrary.json (the extended history) says nothing about what
+    the user saved, so the library signals are left missing rather than zero.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    rows = list(
+        SavedTrack.objects.filter(user_id=user.pk)
+        .order_by("track_id")
+        .values_list("track__name", "track__artists", "track__primary_artist")
+    )
+    if not rows:
+        return None
+    return saved_frame(
+        rows=(
+            SavedName(track_name=name, artists=_artist_names(artists, primary))
+            for name, artists, primary in rows
         )
     )

@@ -32,6 +32,7 @@ from predictor.errors import (
 )
 from predictor.ml.ablation import SignalEffect, context_signal_effects
 from predictor.ml.artifact import artifact_dump
+from predictor.ml.context import CONTEXT_FEATURES, LIBRARY_SIGNALS
 from predictor.ml.metrics import metrics_compute
 from predictor.ml.predict import prediction_percentiles
 from predictor.ml.training import TrainingConfig, TrainingResult, candidate_grid, model_train
@@ -299,7 +300,12 @@ def context_ablation_for_user(*, user: AbstractBaseUser) -> list[SignalEffect]:
     estimator = candidate_grid(config=_config(owner_id=user.pk))[0]["model__estimator"][0]
     with threadpool_limits(limits=settings.MUSICFLOW_TRAINING_THREADS or None):
         return context_signal_effects(
-            frame=dataset.frame, target=dataset.target, estimator=estimator
+            frame=dataset.frame,
+            target=dataset.target,
+            estimator=estimator,
+            # The play signals in use, alone and with the library signals added.
+            base=tuple(s for s in CONTEXT_FEATURES if s not in LIBRARY_SIGNALS),
+            additions=LIBRARY_SIGNALS,
         )
 
 

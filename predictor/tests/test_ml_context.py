@@ -8,8 +8,22 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from predictor.ml.context import CONTEXT_FEATURES, CONTEXT_SIGNALS, context_add, name_key
-from predictor.ml.records import PlayedName, TrackSample, played_frame, samples_frame
+from predictor.ml.context import (
+    CONTEXT_FEATURES,
+    CONTEXT_SIGNALS,
+    LIBRARY_SIGNALS,
+    context_add,
+    context_index_build,
+    name_key,
+)
+from predictor.ml.records import (
+    PlayedName,
+    SavedName,
+    TrackSample,
+    played_frame,
+    samples_frame,
+    saved_frame,
+)
 
 
 def _played() -> pd.DataFrame:
@@ -23,9 +37,24 @@ def _played() -> pd.DataFrame:
     )
 
 
-def _context(*samples: TrackSample, played: pd.DataFrame | None = None) -> pd.DataFrame:
+def _saved() -> pd.DataFrame:
+    # One saved track of each artist the histories below play, alike for both.
+    return saved_frame(
+        rows=[SavedName("Other A", ("Artist A",)), SavedName("Other B", ("Artist B",))]
+    )
+
+
+def _context(
+    *samples: TrackSample,
+    played: pd.DataFrame | None = None,
+    saved: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     frame = samples_frame(samples=samples)
-    return context_add(samples=frame, played=_played() if played is None else played)
+    return context_add(
+        samples=frame,
+        played=_played() if played is None else played,
+        saved=_saved() if saved is None else saved,
+    )
 
 
 def test_a_tracks_own_streams_never_count_towards_its_artist_familiarity():
@@ -130,3 +159,77 @@ def test_a_streamed_track_gets_the_context_of_an_unplayed_one_with_the_same_hist
     )
     for name in CONTEXT_SIGNALS:
         assert rows[name].iloc[0] == rows[name].iloc[1], name
+
+
+# --- the saved library ---
+
+
+def _library() -> pd.DataFrame:
+    return saved_frame(
+        rows=[
+            SavedName("Song One (feat. Someone)", ("Artist A",)),
+            SavedName("Duet", ("Artist B", "Artist C")),
+            SavedName("Never Played", ("Artist A",)),
+            SavedName("Elsewhere", ("Artist D",)),
+        ]
+    )
+
+
+def test_is_saved_matches_the_song_by_name_and_any_credited_artist():
+    rows = _context(
+        TrackSample(name="song one - 2011 remaster", artists=("Artist A",)),  # streamed
+        TrackSample(name="Never Played", artists=("Artist A",)),  # saved, no plays
+        TrackSample(name="Duet", artists=("Artist C",)),
+        TrackSample(name="Song Two", artists=("Artist A",)),  # streamed, not saved
+        TrackSample(name="Song One", artists=("Someone Else",)),  # another artist's song
+        saved=_library(),
+    )
+    assert rows["is_saved"].tolist() == [1.0, 1.0, 1.0, 0.0, 0.0]
+
+
+def test_saved_tracks_of_the_artists_leave_the_track_itself_out():
+    rows = _context(
+        TrackSample(name="Song One", artists=("Artist A",)),
+        TrackSample(name="Song Two", artists=("Artist A",)),
+        TrackSample(name="New", artists=("Artist A", "Artist B")),
+        TrackSample(name="New", artists=("Nobody",)),
+        saved=_library(),
+    )
+    # Artist A saved "Song One" and "Never Played"; B one (the duet).
+    assert rows["artist_saved_tracks_other"].tolist() == [1.0, 2.0, 3.0, 0.0]
+
+
+def test_an_unknown_library_leaves_its_signals_missing_and_an_empty_one_gives_zeros():
+    sample = TrackSample(name="Song One", artists=("Artist A",))
+    frame = samples_frame(samples=[sample])
+    unknown = context_add(samples=frame, played=_played())
+    empty = context_add(samples=frame, played=_played(), saved=saved_frame(rows=[]))
+    no_plays = context_add(samples=frame, played=played_frame(rows=[]), saved=_library())
+    for name in LIBRARY_SIGNALS:
+        assert math.isnan(unknown[name].iloc[0])
+        assert empty[name].iloc[0] == 0.0
+    assert no_plays["is_saved"].iloc[0] == 1.0  # the library counts without any plays
+    assert unknown["artist_streams_other"].iloc[0] == empty["artist_streams_other"].iloc[0]
+
+
+def test_a_prebuilt_index_gives_the_same_library_signals():
+    frame = samples_frame(samples=[TrackSample(name="Duet", artists=("Artist B",))])
+    index = context_index_build(played=_played(), saved=_library())
+    built = context_add(samples=frame, index=index)
+    direct = context_add(samples=frame, played=_played(), saved=_library())
+    pd.testing.assert_frame_equal(built, direct)
+    assert built["is_saved"].iloc[0] == 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(own_streams=st.integers(0, 300), saved=st.booleans())
+def test_library_signals_never_look_at_plays(own_streams, saved):
+    """A saved song gets is_saved = 1 whether it was streamed 0 or 300 times: the
+    library is its own input, not a function of the target."""
+    library = saved_frame(rows=[SavedName("Mine", ("Artist A",))] if saved else [])
+    played = played_frame(
+        rows=[PlayedName("Mine", "Artist A", plays=own_streams, streams=own_streams)]
+    )
+    rows = _context(TrackSample(name="Mine", artists=("Artist A",)), played=played, saved=library)
+    assert rows["is_saved"].tolist() == [float(saved)]
+    assert rows["artist_saved_tracks_other"].tolist() == [0.0]

@@ -29,7 +29,13 @@ def real_settings(settings):
     return settings
 
 
+# One training per history serves every test of it (the report is plain data).
+_REPORTS: dict[str, dict] = {}
+
+
 def _train(shared_data: Path, user, folder: str) -> dict:
+    if folder in _REPORTS:
+        return _REPORTS[folder]
     catalog_import(paths=sorted((shared_data / "catalog").glob("*.csv")))
     imported = history_import_from_paths(owner=user, paths=[shared_data / "history" / folder])
     assert imported.status == "done", imported.error
@@ -37,6 +43,8 @@ def _train(shared_data: Path, user, folder: str) -> dict:
     call_command("train", "--user", user.username, "--json", stdout=out)
     report = json.loads(out.getvalue())
     print(json.dumps({k: v for k, v in report.items() if k != "candidates"}, indent=1))
+    assert ModelVersion.objects.get(owner=user).is_active
+    _REPORTS[folder] = report
     return report
 
 
@@ -45,21 +53,33 @@ def test_account_data_history_model_beats_both_baselines(shared_data, user, real
     dataset = report["dataset"]
     assert (dataset["rows"], dataset["positives"], dataset["played"]) == (1384, 164, 346)
     assert (dataset["negatives"], dataset["played_without_features"]) == (1038, 367)
+    assert "is_saved" in report["importances"]  # the model sees the saved library
     model, popularity = report["holdout"]["model"], report["holdout"]["popularity"]
     assert (model["n"], model["positives"]) == (346, 41)
+    # The issue's D^2 criteria, on the holdout.
     assert model["d2"] > 0
-    assert model["d2"] > popularity["d2"] + 0.1
-    assert model["d2"] == pytest.approx(0.236, abs=0.03)
+    assert model["d2"] > popularity["d2"]
+    # What was measured (README), so a change in either direction is noticed.
+    assert model["d2"] == pytest.approx(0.300, abs=0.03)
+    assert popularity["d2"] == pytest.approx(0.068, abs=0.01)
+    assert model["roc_auc"] == pytest.approx(0.711, abs=0.03)
     assert model["roc_auc"] > popularity["roc_auc"]
-    # Below the issue's 0.75 on this one holdout (see the README: leak-free context
-    # signals, 41 streamed tracks in the holdout); cross-validation agrees.
-    assert model["roc_auc"] == pytest.approx(0.696, abs=0.03)
     cv = report["cv"]
-    assert cv["model"]["roc_auc"]["mean"] == pytest.approx(0.735, abs=0.03)
+    assert cv["model"]["roc_auc"]["mean"] == pytest.approx(0.762, abs=0.03)
+    assert cv["model"]["d2"]["mean"] == pytest.approx(0.250, abs=0.03)
     assert cv["model"]["d2"]["mean"] > cv["popularity"]["d2"]["mean"] + 0.1
     assert cv["model"]["d2"]["std"] < 0.1
     assert report["judgeable"] is True
-    assert ModelVersion.objects.get(owner=user).is_active
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="holdout ROC AUC is 0.711 with the saved library (0.696 before; 0.762 in CV): "
+    "below the issue's 0.75 on this split; see the README, Models and training",
+)
+def test_account_data_history_holdout_auc_reaches_the_issues_bar(shared_data, user, real_settings):
+    report = _train(shared_data, user, "account-data")
+    assert report["holdout"]["model"]["roc_auc"] >= 0.75
 
 
 def test_extended_history_is_flagged_as_too_small_to_judge(shared_data, user, real_settings):

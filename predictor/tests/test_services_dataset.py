@@ -7,7 +7,7 @@ import pytest
 
 from predictor.services import dataset_build_for_user
 from predictor.tests.factories import SKIP_MS, STREAM_MS, _play
-from streams.models import Play, ResolutionStatus, Track
+from streams.models import Play, ResolutionStatus, SavedTrack, Track
 
 
 def test_target_counts_only_resolved_plays_of_at_least_thirty_seconds(listener, library, settings):
@@ -106,3 +106,35 @@ def test_unresolved_plays_count_for_context_but_not_for_the_target(listener, lib
         after.frame["artist_streams_other"].iloc[row]
         == before.frame["artist_streams_other"].iloc[row] + 1
     )
+
+
+def _save(user, *tracks: Track) -> None:
+    SavedTrack.objects.bulk_create(SavedTrack(user=user, track=t) for t in tracks)
+
+
+def test_a_history_without_a_library_leaves_is_saved_missing(listener, library):
+    dataset = dataset_build_for_user(user=listener)
+    assert dataset.frame["is_saved"].isna().all()
+    assert dataset.frame["artist_saved_tracks_other"].isna().all()
+
+
+def test_saved_tracks_sit_on_both_sides_and_never_change_which_rows_are_drawn(listener, library):
+    """Negatives are drawn from the catalog whatever the library says, so a saved song
+    the user never played is a zero-stream row like any other, and `is_saved` cannot
+    mean "this row is a positive" by construction."""
+    before = dataset_build_for_user(user=listener)
+    streamed = Track.objects.get(pk=before.track_ids[int(np.argmax(before.target))])
+    played_ids = set(Play.objects.filter(user=listener).values_list("track_id", flat=True))
+    never_played = Track.objects.get(pk=next(i for i in before.track_ids if i not in played_ids))
+    _save(listener, streamed, never_played)
+
+    after = dataset_build_for_user(user=listener)
+
+    assert after.track_ids == before.track_ids
+    np.testing.assert_array_equal(after.target, before.target)
+    saved_rows = {i for i, s in zip(after.track_ids, after.frame["is_saved"], strict=True) if s}
+    assert saved_rows == {streamed.pk, never_played.pk}
+    by_id = dict(zip(after.track_ids, after.target, strict=True))
+    assert by_id[streamed.pk] > 0
+    assert by_id[never_played.pk] == 0
+    assert after.report.digest != before.report.digest

@@ -18,7 +18,7 @@ from predictor.services import (
 from predictor.services.prediction import track_frame_for_user
 from predictor.services.registry import model_version_pipeline
 from predictor.tests.factories import STREAM_MS, _play
-from streams.models import Play, Track
+from streams.models import Play, SavedTrack, Track
 
 
 def _loved_and_unknown(library):
@@ -112,3 +112,19 @@ def test_processed_features_are_grouped_and_missing_ones_listed(listener, librar
     assert "popularity" in got.missing and "release_year" in got.missing
     assert got.values["date_is_complete"] == 0.0
     assert got.values["danceability"] == pytest.approx(track.danceability)
+
+
+def test_saving_a_track_sets_is_saved_at_serving_time(trained, listener, library):
+    _, unknown = _loved_and_unknown(library)
+    # No library imported: the signal is missing, as for an extended-history export.
+    assert track_features_for_user(user=listener, track=unknown).values["is_saved"] is None
+    other = library.tracks[-1] if library.tracks[-1].pk != unknown.pk else library.tracks[-2]
+    SavedTrack.objects.create(user=listener, track=other)
+    assert track_features_for_user(user=listener, track=unknown).values["is_saved"] == 0.0
+
+    SavedTrack.objects.create(user=listener, track=unknown)
+
+    got = model_predict(user=listener, track=unknown)
+    assert got.features["is_saved"] == 1.0
+    frame = track_frame_for_user(user=listener, track=unknown)
+    assert frame["is_saved"].iloc[0] == 1.0
