@@ -1,11 +1,18 @@
-"""Set-based reads shared by the resolution steps: ids by Spotify id, tracks by name key."""
+"""Set-based reads shared by the resolution steps and the API's song lookup: ids by
+Spotify id, tracks by name key.
+
+A song is looked up in the name index by its exact-spelling key first, then by its
+normalised key (see `normalize`), so where "Calm Down" and "Calm Down (with Selena
+Gomez)" are both known each spelling finds its own recording.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from streams.models import Track, TrackNameKey
+from streams.resolution.normalize import exact_name_key, name_key
 
 # Stays under every backend's limit on query parameters (SQLite's is the lowest).
 QUERY_CHUNK = 900
@@ -32,3 +39,29 @@ def track_ids_by_name_key(*, keys: Iterable[str]) -> dict[str, int]:
     for chunk in chunked(wanted):
         found.update(TrackNameKey.objects.filter(key__in=chunk).values_list("key", "track_id"))
     return found
+
+
+def name_index_keys(title: str, artist: str) -> tuple[str, str]:
+    """A song's name-index keys in lookup order: its exact spelling, then normalised."""
+    return exact_name_key(title, artist), name_key(title, artist)
+
+
+def _first_found(keys: Iterable[str], found: Mapping[str, T]) -> T | None:
+    return next((found[key] for key in keys if key in found), None)
+
+
+def track_ids_by_names(*, names: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(title, artist) -> track id through the name index, for many songs at once.
+
+    Songs without a title are left out."""
+    keys_of = {pair: name_index_keys(*pair) for pair in names if pair[0]}
+    found = track_ids_by_name_key(keys=[key for keys in keys_of.values() for key in keys])
+    ids = {pair: _first_found(keys, found) for pair, keys in keys_of.items()}
+    return {pair: track_id for pair, track_id in ids.items() if track_id is not None}
+
+
+def track_by_name(*, title: str, artist: str) -> Track | None:
+    """The track of one song through the name index, in one query."""
+    keys = name_index_keys(title, artist)
+    rows = TrackNameKey.objects.filter(key__in=keys).select_related("track")
+    return _first_found(keys, {row.key: row.track for row in rows})

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from streams.resolution.lookups import (
     chunked,
     track_ids_by_name_key,
+    track_ids_by_names,
     track_ids_by_spotify_id,
 )
-from streams.resolution.normalize import exact_name_key, name_key
 from streams.resolution.steps import PendingPlay
 from streams.resolution.stubs import TrackStub, track_stubs_create
 
@@ -86,26 +86,19 @@ class UriStep:
 class NameIndexStep:
     """Match plays by title + primary artist through `TrackNameKey`.
 
-    The exact-spelling key first, then the normalised one (see `normalize`).
+    The exact-spelling key first, then the normalised one (see `lookups`).
     """
 
     name: str = "name_index"
     needs_network: bool = False
 
     def __call__(self, *, plays: Sequence[PendingPlay]) -> Mapping[int, int]:
-        keys_of: dict[tuple[str, str], tuple[str, str]] = {}
-        for play in plays:
-            pair = (play.track_name, play.artist_name)
-            if pair not in keys_of and play.track_name:
-                keys_of[pair] = (exact_name_key(*pair), name_key(*pair))
-        found = track_ids_by_name_key(keys=[k for keys in keys_of.values() for k in keys])
-        matches: dict[int, int] = {}
-        for play in plays:
-            for key in keys_of.get((play.track_name, play.artist_name), ()):
-                if key in found:
-                    matches[play.id] = found[key]
-                    break
-        return matches
+        found = track_ids_by_names(names={(p.track_name, p.artist_name) for p in plays})
+        return {
+            play.id: found[pair]
+            for play in plays
+            if (pair := (play.track_name, play.artist_name)) in found
+        }
 
 
 def offline_steps() -> list[UriStep | NameIndexStep]:

@@ -2,8 +2,9 @@
 
 Order (the first that answers wins):
 
-1. the name index (one indexed query): every catalog track, every track a resolution
-   found, and every earlier lookup that needed the network;
+1. the name index (one indexed query), exact spelling first, then normalised, like
+   the resolution of plays: every catalog track, every track a resolution found, and
+   every earlier lookup that needed the network;
 2. fuzzy matching over every known track (the resolution's `CatalogIndex`, kept per
    process until the tracks change), for typos and transliterations;
 3. the source chain, over the network: Spotify search finds the track (its result is a
@@ -29,6 +30,7 @@ from streams.clients.spotify import SpotifyClient, spotify_configured
 from streams.errors import TrackNotFound
 from streams.models import Track
 from streams.resolution.fuzzy import CatalogIndex
+from streams.resolution.lookups import track_by_name
 from streams.resolution.normalize import name_key, normalize_artist, normalize_title
 from streams.resolution.spotify_search import (
     name_search_outcome_save,
@@ -62,8 +64,7 @@ def track_lookup(*, song: str, artist: str) -> TrackMatch:
 
 def track_lookup_known(*, song: str, artist: str) -> TrackMatch | None:
     """The track if the database already knows it (never touches the network)."""
-    key = name_key(song, artist)
-    track = Track.objects.filter(name_keys__key=key).first()
+    track = track_by_name(title=song, artist=artist)
     if track is not None:
         return TrackMatch(track=track, matched_by=MATCHED_BY_NAME_INDEX)
     title, who = normalize_title(song), normalize_artist(artist)
