@@ -43,7 +43,10 @@ Q_CLUSTER = {
         "training": {
             "workers": 1,
             "timeout": _TRAINING_TIMEOUT,
-            "retry": _TRAINING_TIMEOUT + 6,
+            # As in production (retry = timeout + 60 < stale = timeout + 300): a killed
+            # training handed out again still finds its row locking and is skipped; the
+            # retraining schedule re-queues it once the row is stale.
+            "retry": _TRAINING_TIMEOUT + 2,
             "max_attempts": 2,
         },
     },

@@ -32,6 +32,11 @@ IMPORT_ROWS = 12_000
 CLUSTER_RUNNING = "running."
 SETTLE_SECONDS = 1.5
 IMPORT_TASK_TAKEN = re.compile(r"processing \S+ 'streams\.tasks\.history_import_task'")
+TRAIN_TASK_TAKEN = re.compile(r"processing \S+ 'predictor\.tasks\.model_version_train_task'")
+# A cluster holds at most three tasks (one running, one queued, one in hand), so with
+# more than that each cluster of a kind gets work while the other's job runs.
+DELIVERIES = 3
+TRAININGS = 4
 
 
 def _overlaps(intervals: list[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
@@ -71,9 +76,13 @@ def test_two_clusters_never_run_one_users_imports_or_trainings_at_the_same_time(
         )
         for h in histories
     ]
-    async_task(TASK_PATH, imports[0].pk)  # a second delivery of the same task
-    training_enqueue(user_id=user.pk)
-    training_enqueue(user_id=user.pk)
+    # Each import delivered three times (the broker may repeat a task), a training
+    # asked for four times.
+    for history_import in imports:
+        for _ in range(DELIVERIES - 1):
+            async_task(TASK_PATH, history_import.pk)
+    for _ in range(TRAININGS):
+        training_enqueue(user_id=user.pk)
 
     def settled() -> bool:
         done = HistoryImport.objects.filter(status=ImportStatus.DONE).count() == 2
@@ -116,12 +125,15 @@ def test_two_clusters_never_run_one_users_imports_or_trainings_at_the_same_time(
     assert ModelVersion.objects.filter(owner=user, is_active=True).count() == 1
     # Every training task either trained one of those versions or was refused by the lock.
     results = [t.result for t in Task.objects.filter(func=TRAIN_TASK)]
-    assert len(results) >= 2, results
+    assert len(results) >= TRAININGS, results
     assert sorted(r["version_id"] for r in results if "version_id" in r) == [
         v.pk for v in versions
     ]
     assert all("version_id" in r or "already running" in r.get("skipped", "") for r in results)
 
-    # Both default clusters took import tasks, and the duplicate delivery was taken too.
-    taken = [len(IMPORT_TASK_TAKEN.findall(c.log_tail(10**7))) for c in clusters[:2]]
-    assert all(taken) and sum(taken) >= 3, taken
+    # Both clusters of each kind took tasks, every delivery among them.
+    imports_taken = [len(IMPORT_TASK_TAKEN.findall(c.log_tail(10**7))) for c in clusters[:2]]
+    assert all(imports_taken) and sum(imports_taken) >= 2 * DELIVERIES, imports_taken
+    trainings_taken = [len(TRAIN_TASK_TAKEN.findall(c.log_tail(10**7))) for c in clusters[2:]]
+    assert all(trainings_taken) and sum(trainings_taken) >= TRAININGS, trainings_taken
+    assert any("already running" in r.get("skipped", "") for r in results), results

@@ -17,9 +17,11 @@ from io import StringIO
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django_q.models import Task
 
 from predictor.models import ModelStatus, ModelVersion
 from predictor.services import training_enqueue
+from predictor.services.training import TRAIN_TASK
 from predictor.tests.factories import catalog_create, history_create
 from streams.models import HistoryImport, ImportStatus, Play
 from streams.services.history_import import history_import_create
@@ -36,6 +38,12 @@ TRAINING_CATALOG_ROWS = 800
 
 def _import(pk: int) -> HistoryImport:
     return HistoryImport.objects.get(pk=pk)
+
+
+def _trained_version_ids() -> list[int]:
+    """Versions whose training task has finished (trained, compared, maybe activated)."""
+    results = Task.objects.filter(func=TRAIN_TASK, success=True).values_list("result", flat=True)
+    return [result["version_id"] for result in results if "version_id" in result]
 
 
 def test_a_cluster_killed_mid_import_then_restarted_stores_every_play_exactly_once(
@@ -106,7 +114,7 @@ def test_a_training_cluster_killed_mid_fit_then_restarted_trains_one_version(liv
     live_stack.qcluster(cluster="training")
     live_stack.sleep_until_stale(killed.created_at, seconds=live_stack.training_stale_seconds)
     live_stack.wait_for(
-        lambda: ModelVersion.objects.filter(owner=user, status=ModelStatus.READY).exists(),
+        lambda: _trained_version_ids(),
         timeout=120,
         what="the restarted training cluster to train the version again",
         tick_scheduler=True,
@@ -118,8 +126,9 @@ def test_a_training_cluster_killed_mid_fit_then_restarted_trains_one_version(liv
         (2, ModelStatus.READY),
     ]
     abandoned, trained = versions
+    assert _trained_version_ids() == [trained.pk]
     assert "abandoned" in abandoned.error
     assert not abandoned.artifact, "the killed fit stored an artifact"
-    assert trained.is_active
+    assert trained.is_active, trained.champion_comparison
     assert trained.artifact_sha256 and trained.artifact.storage.exists(trained.artifact.name)
     assert trained.dataset_rows > 0
