@@ -37,12 +37,33 @@ def model_version_active(*, owner: AbstractBaseUser | None) -> ModelVersion | No
     return ModelVersion.objects.filter(owner_id=owner_id, is_active=True).first()
 
 
+# A version's training reports: kilobytes of JSON that nothing on the serving path reads.
+_REPORT_FIELDS = (
+    "params",
+    "candidates",
+    "metrics",
+    "baselines",
+    "cv_metrics",
+    "champion_comparison",
+    "feature_names",
+    "neutralised_features",
+    "importances",
+    "holdout_points",
+    "library_versions",
+    "notes",
+    "error",
+)
+
+
 def model_version_serving(*, user: AbstractBaseUser | None) -> ModelVersion:
-    """The version that answers this user: their own active one, else the site default."""
+    """The version that answers this user: their own active one, else the site default.
+
+    Asked on every prediction, so it is read without its training reports (deferred:
+    reading one of those fields costs a query of its own).
+    """
     owner_id = _owner_id(user)
-    candidates = ModelVersion.objects.filter(is_active=True).filter(
-        Q(owner_id=owner_id) | Q(owner__isnull=True) if owner_id else Q(owner__isnull=True)
-    )
+    scope = Q(owner_id=owner_id) | Q(owner__isnull=True) if owner_id else Q(owner__isnull=True)
+    candidates = ModelVersion.objects.filter(scope, is_active=True).defer(*_REPORT_FIELDS)
     # The user's own model first (owner_id NULLs sort after or before by backend, so
     # order explicitly on "is it the site default").
     versions = sorted(candidates, key=lambda v: v.owner_id is None)

@@ -8,8 +8,8 @@ the user's context, the prediction, its "why" and its percentile. This module ad
   track's stored values, so it is keyed by (version id, track id, track.updated_at)
   and can never go stale. A retrained or re-activated model is a new key; an enriched
   track has a new `updated_at`. Versions with user context are always computed.
-* a light "which version serves you" query on that path (id and context flag only; the
-  registry row carries kilobytes of metrics), with the full row fetched on a miss.
+* the "which version serves you" check on every request, through the predictor's
+  `model_version_serving` (which leaves the kilobytes of training reports unread).
 * the answer's rendering, kept with the memoised prediction (`rendered`), so a repeated
   question skips re-serialising what cannot have changed.
 * the message bands: where the prediction falls among the version's predictions for
@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q
 
-from predictor.errors import NoActiveModel
 from predictor.ml.predict import FeatureEffect
 from predictor.models import ModelVersion
+from predictor.selectors import model_version_serving
 from predictor.services import model_predict
 from streams.models import Track
 
@@ -83,9 +82,9 @@ def prediction_serve(*, user: AbstractBaseUser | None, track: Track) -> ServedPr
 
     Raises NoActiveModel when nothing can serve, like `model_predict`.
     """
-    version_id, include_context = _serving_version(user)
-    key = (version_id, track.pk, track.updated_at)
-    if not include_context:
+    version = model_version_serving(user=user)
+    key = (version.pk, track.pk, track.updated_at)
+    if not version.include_context:
         with _memo_lock:
             served = _memo.get(key)
             if served is not None:
@@ -98,28 +97,12 @@ def prediction_serve(*, user: AbstractBaseUser | None, track: Track) -> ServedPr
         version=result.version,
         why=result.why(),
     )
-    if not result.version.include_context and result.version.pk == version_id:
+    if not result.version.include_context and result.version.pk == version.pk:
         with _memo_lock:
             _memo[key] = served
             while len(_memo) > MEMO_SIZE:
                 _memo.popitem(last=False)
     return served
-
-
-def _serving_version(user: AbstractBaseUser | None) -> tuple[int, bool]:
-    """(id, uses context) of the version that answers `user`: theirs, else the site's.
-
-    The same rule as predictor.selectors.model_version_serving, reading two columns."""
-    owner_id = user.pk if user is not None and user.is_authenticated else None
-    scope = Q(owner__isnull=True) | Q(owner_id=owner_id) if owner_id else Q(owner__isnull=True)
-    rows = ModelVersion.objects.filter(scope, is_active=True).values_list(
-        "pk", "owner_id", "include_context"
-    )
-    # The user's own version first.
-    ordered = sorted(rows, key=lambda row: row[1] is None)
-    if not ordered:
-        raise NoActiveModel("no active model: train one first (manage.py train --user NAME)")
-    return ordered[0][0], ordered[0][2]
 
 
 def prediction_memo_clear() -> None:

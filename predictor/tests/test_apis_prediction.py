@@ -3,6 +3,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from musicflow_site.api.serving import MESSAGE_BANDS, message_for
 from predictor.models import ModelVersion
@@ -205,6 +207,19 @@ def test_a_known_prediction_costs_few_queries(
     # name index lookup, serving version
     with django_assert_num_queries(2):
         assert _ask(api_client, track.name, track.primary_artist).status_code == 200
+
+
+def test_serving_a_prediction_never_reads_the_training_reports(
+    api_client, site_model, process_local_cache
+):
+    track = _known(site_model)
+    # The first answer in this process: the version is read, its model loaded.
+    with CaptureQueriesContext(connection) as queries:
+        assert _ask(api_client, track.name, track.primary_artist).status_code == 200
+    sql = " ".join(query["sql"] for query in queries.captured_queries)
+    assert '"predictor_modelversion"."artifact_sha256"' in sql
+    for report in ("metrics", "candidates", "importances", "holdout_points", "params"):
+        assert f'"predictor_modelversion"."{report}"' not in sql
 
 
 def test_anonymous_callers_are_counted_once_not_also_as_users(
