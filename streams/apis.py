@@ -27,16 +27,19 @@ from musicflow_site.api.schema import PAGINATION_PARAMETERS, error_responses, pa
 from streams.enrichment.progress import enrichment_progress_for_user
 from streams.errors import UploadTooLarge
 from streams.models import AUDIO_FEATURE_FIELDS, ImportStatus, ResolutionStatus
-from streams.selectors import history_import_get_for_user, imports_for_user
+from streams.selectors import (
+    history_import_get_for_user,
+    imports_for_user,
+    plays_list,
+    track_listening_get,
+)
 from streams.selectors_stats import (
     TOP_LIMIT_MAX,
     StatsPeriod,
-    plays_list,
     stats_overview,
     stats_year_recap,
     stats_years,
     time_zone_get,
-    track_listening_get,
 )
 from streams.services.history_import import history_import_create
 

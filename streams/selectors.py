@@ -1,19 +1,22 @@
 """Reads of a user's listening history, always scoped to that user.
 
 Another user's import is indistinguishable from a missing one (HistoryImportNotFound,
-which is also an Http404), so ids reveal nothing about other users.
+which is also an Http404), and a track they never played from one that does not exist
+(TrackNotInHistory), so ids reveal nothing about other users.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 
-from streams.errors import HistoryImportNotFound
-from streams.models import HistoryImport, Play
+from streams.errors import HistoryImportNotFound, TrackNotInHistory
+from streams.models import HistoryImport, Play, Track
+from streams.selectors_stats import StatsPeriod, play_totals, plays_within
 
 
 def history_import_get_for_user(*, user: AbstractBaseUser, import_id: int) -> HistoryImport:
@@ -33,6 +36,50 @@ def plays_for_user(*, user: AbstractBaseUser) -> QuerySet[Play]:
     """The user's plays, newest first, with their resolved track."""
     return (
         Play.objects.filter(user_id=user.pk).select_related("track").order_by("-played_at", "-id")
+    )
+
+
+def plays_list(
+    *, user: AbstractBaseUser, period: StatsPeriod, track_id: int | None = None
+) -> QuerySet[Play]:
+    """The user's plays in the period (newest first, tracks joined), optionally of one track."""
+    plays = plays_within(plays=plays_for_user(user=user), period=period)
+    if track_id is not None:
+        plays = plays.filter(track_id=track_id)
+    return plays
+
+
+@dataclass(frozen=True)
+class TrackListening:
+    """A track from the user's history, with how they listened to it."""
+
+    track: Track
+    plays: int
+    streams: int
+    ms_played: int
+    first_played_at: datetime
+    last_played_at: datetime
+
+
+def track_listening_get(*, user: AbstractBaseUser, track_id: int) -> TrackListening:
+    """A track the user has played, with their listening; TrackNotInHistory otherwise.
+
+    Tracks are shared, but which tracks someone played is theirs: a track is visible
+    to a user through their own plays only.
+    """
+    totals = Play.objects.filter(user=user, track_id=track_id).aggregate(
+        **play_totals(), first=Min("played_at"), last=Max("played_at")
+    )
+    track = Track.objects.filter(pk=track_id).first() if totals["plays"] else None
+    if track is None:
+        raise TrackNotInHistory(f"no track {track_id} in your history")
+    return TrackListening(
+        track=track,
+        plays=totals["plays"],
+        streams=totals["streams"],
+        ms_played=totals["ms"] or 0,
+        first_played_at=totals["first"],
+        last_played_at=totals["last"],
     )
 
 

@@ -20,9 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
 
-from streams.errors import TrackNotInHistory
-from streams.models import Play, Track
-from streams.selectors import plays_for_user
+from streams.models import Play
 
 StatsBy = Literal["count", "time"]
 TOP_LIMIT_MAX = 100
@@ -134,7 +132,8 @@ def _stream_filter() -> Q:
     return Q(ms_played__gte=settings.MUSICFLOW_STREAM_MIN_MS)
 
 
-def _counts() -> dict[str, Any]:
+def play_totals() -> dict[str, Any]:
+    """The aggregates every statistic reports: plays, streams, and milliseconds ("ms")."""
     return {
         "plays": Count("id"),
         "streams": Count("id", filter=_stream_filter()),
@@ -142,7 +141,8 @@ def _counts() -> dict[str, Any]:
     }
 
 
-def _within(plays: QuerySet[Play], period: StatsPeriod) -> QuerySet[Play]:
+def plays_within(*, plays: QuerySet[Play], period: StatsPeriod) -> QuerySet[Play]:
+    """`plays` narrowed to the period."""
     low, high = period.bounds()
     if low is not None:
         plays = plays.filter(played_at__gte=low)
@@ -153,7 +153,7 @@ def _within(plays: QuerySet[Play], period: StatsPeriod) -> QuerySet[Play]:
 
 def plays_in_period(*, user: AbstractBaseUser, period: StatsPeriod) -> QuerySet[Play]:
     """The user's plays inside the period; only ever this user's."""
-    return _within(Play.objects.filter(user=user), period)
+    return plays_within(plays=Play.objects.filter(user=user), period=period)
 
 
 def _order(by: StatsBy) -> list[str]:
@@ -168,7 +168,7 @@ def stats_top_tracks(
         plays_in_period(user=user, period=period)
         .order_by()
         .values("track_name", "artist_name")
-        .annotate(**_counts(), track_id=Max("track_id"))
+        .annotate(**play_totals(), track_id=Max("track_id"))
         .order_by(*_order(by), "track_name", "artist_name")[: _limit(limit)]
     )
     return [
@@ -191,7 +191,7 @@ def stats_top_artists(
         plays_in_period(user=user, period=period)
         .order_by()
         .values("artist_name")
-        .annotate(**_counts(), tracks=Count("track_name", distinct=True))
+        .annotate(**play_totals(), tracks=Count("track_name", distinct=True))
         .order_by(*_order(by), "artist_name")[: _limit(limit)]
     )
     return [
@@ -213,7 +213,7 @@ def stats_plays_per_month(*, user: AbstractBaseUser, period: StatsPeriod) -> lis
         .order_by()
         .annotate(month=TruncMonth("played_at", tzinfo=period.tz))
         .values("month")
-        .annotate(**_counts())
+        .annotate(**play_totals())
         .order_by("month")
     )
     return [
@@ -247,7 +247,7 @@ def _buckets(
         .order_by()
         .annotate(bucket=extract)
         .values("bucket")
-        .annotate(**_counts())
+        .annotate(**play_totals())
     )
     found = {row["bucket"]: row for row in rows}
     return [
@@ -289,7 +289,7 @@ def stats_year_recap(
     period = StatsPeriod(start=date(year, 1, 1), end=date(year, 12, 31), tz=tz)
     plays = plays_in_period(user=user, period=period)
     totals = plays.aggregate(
-        **_counts(),
+        **play_totals(),
         distinct_tracks=Count("track_name", distinct=True),
         distinct_artists=Count("artist_name", distinct=True),
     )
@@ -333,50 +333,6 @@ def _new_artists(*, user: AbstractBaseUser, period: StatsPeriod) -> int:
         .annotate(first=Min("played_at"))
         .filter(first__gte=low, first__lt=high)
         .count()
-    )
-
-
-def plays_list(
-    *, user: AbstractBaseUser, period: StatsPeriod, track_id: int | None = None
-) -> QuerySet[Play]:
-    """The user's plays in the period (newest first, tracks joined), optionally of one track."""
-    plays = _within(plays_for_user(user=user), period)
-    if track_id is not None:
-        plays = plays.filter(track_id=track_id)
-    return plays
-
-
-@dataclass(frozen=True)
-class TrackListening:
-    """A track from the user's history, with how they listened to it."""
-
-    track: Track
-    plays: int
-    streams: int
-    ms_played: int
-    first_played_at: datetime
-    last_played_at: datetime
-
-
-def track_listening_get(*, user: AbstractBaseUser, track_id: int) -> TrackListening:
-    """A track the user has played, with their listening; TrackNotInHistory otherwise.
-
-    Tracks are shared, but which tracks someone played is theirs: a track is visible
-    to a user through their own plays only.
-    """
-    totals = Play.objects.filter(user=user, track_id=track_id).aggregate(
-        **_counts(), first=Min("played_at"), last=Max("played_at")
-    )
-    track = Track.objects.filter(pk=track_id).first() if totals["plays"] else None
-    if track is None:
-        raise TrackNotInHistory(f"no track {track_id} in your history")
-    return TrackListening(
-        track=track,
-        plays=totals["plays"],
-        streams=totals["streams"],
-        ms_played=totals["ms"] or 0,
-        first_played_at=totals["first"],
-        last_played_at=totals["last"],
     )
 
 
