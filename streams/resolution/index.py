@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.db import connection
+from django.utils import timezone
+
+from streams.bulk_insert import rows_insert_ignoring_conflicts
 from streams.models import TrackNameKey
 from streams.resolution.normalize import exact_name_key, name_key
-
-_QUERY_CHUNK = 900
 
 
 class NamedTrack(Protocol):
@@ -54,11 +56,10 @@ def name_index_add(*, tracks: Iterable[NamedTrack | NameIndexEntry]) -> int:
         artist = _artist_of(track)
         wanted.setdefault(exact_name_key(track.name, artist), track.id)
         wanted.setdefault(name_key(track.name, artist), track.id)
-    keys = list(wanted)
-    existing: set[str] = set()
-    for start in range(0, len(keys), _QUERY_CHUNK):
-        chunk = keys[start : start + _QUERY_CHUNK]
-        existing.update(TrackNameKey.objects.filter(key__in=chunk).values_list("key", flat=True))
-    new_rows = [TrackNameKey(key=k, track_id=t) for k, t in wanted.items() if k not in existing]
-    TrackNameKey.objects.bulk_create(new_rows, batch_size=500, ignore_conflicts=True)
-    return len(new_rows)
+    # Raw rows, not model instances: an import indexes tens of thousands of tracks.
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    return rows_insert_ignoring_conflicts(
+        table=TrackNameKey._meta.db_table,
+        columns=("key", "track_id", "created_at"),
+        rows=[(key, track_id, created_at) for key, track_id in wanted.items()],
+    )

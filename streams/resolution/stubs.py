@@ -7,20 +7,32 @@ metadata and features by the Spotify id, and a catalog import fills it in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
+from streams.bulk_insert import rows_insert_ignoring_conflicts
 from streams.models import Track
 from streams.resolution.index import NameIndexEntry, name_index_add
-from streams.resolution.lookups import chunked, track_ids_by_spotify_id
+from streams.resolution.lookups import track_ids_by_spotify_id
 
 HISTORY_SOURCE = "history"
 _MAX_TEXT = 512
-_INSERT_CHUNK = 2000
+# The Track fields a stub takes from its play, in the order `_stub_values` gives them;
+# every other field has the same value for every stub.
+_STUB_FIELDS = (
+    "spotify_id",
+    "name",
+    "artists",
+    "primary_artist",
+    "album_name",
+    "field_sources",
+    "raw_sources",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,29 +45,14 @@ class TrackStub:
     album_name: str
     spotify_track_uri: str
 
-    def values(self, *, fetched_at: str) -> dict[str, Any]:
+    @property
+    def stored_name(self) -> str:
+        return self.track_name[:_MAX_TEXT]
+
+    @property
+    def stored_artist(self) -> str:
         # Exports name one artist per play, so the name stays whole ("Tyler, The Creator").
-        artist = self.artist_name.strip()[:_MAX_TEXT]
-        supplied = {"name": self.track_name, "artists": artist, "album_name": self.album_name}
-        return {
-            "spotify_id": self.spotify_id,
-            "name": self.track_name[:_MAX_TEXT],
-            "artists": [{"name": artist, "id": None}] if artist else [],
-            "primary_artist": artist,
-            "album_name": self.album_name[:_MAX_TEXT],
-            "field_sources": {f: HISTORY_SOURCE for f, value in supplied.items() if value},
-            "raw_sources": {
-                HISTORY_SOURCE: {
-                    "fetched_at": fetched_at,
-                    "data": {
-                        "track_name": self.track_name,
-                        "artist_name": self.artist_name,
-                        "album_name": self.album_name,
-                        "spotify_track_uri": self.spotify_track_uri,
-                    },
-                }
-            },
-        }
+        return self.artist_name.strip()[:_MAX_TEXT]
 
 
 def track_stubs_create(*, stubs: Sequence[TrackStub]) -> dict[str, int]:
@@ -63,54 +60,69 @@ def track_stubs_create(*, stubs: Sequence[TrackStub]) -> dict[str, int]:
 
     The stubs are added to the name index, so URI-less plays of the same song find them.
     """
-    fetched_at = timezone.now().isoformat()
-    rows = [stub.values(fetched_at=fetched_at) for stub in stubs]
-    _insert_ignoring_conflicts(rows=rows, template=Track(metadata_source=HISTORY_SOURCE))
+    if not stubs:
+        return {}
+    columns, rows = _stub_rows(stubs=stubs, now=timezone.now())
+    rows_insert_ignoring_conflicts(table=Track._meta.db_table, columns=columns, rows=rows)
     ids = track_ids_by_spotify_id(spotify_ids=[stub.spotify_id for stub in stubs])
     name_index_add(
         tracks=[
             NameIndexEntry(
-                id=ids[row["spotify_id"]], name=row["name"], artist=row["primary_artist"]
+                id=ids[stub.spotify_id], name=stub.stored_name, artist=stub.stored_artist
             )
-            for row in rows
-            if row["spotify_id"] in ids
+            for stub in stubs
+            if stub.spotify_id in ids
         ]
     )
     return ids
 
 
-def _insert_ignoring_conflicts(*, rows: Sequence[dict[str, Any]], template: Track) -> None:
-    """INSERT rows of tracks; a Spotify id another process stored first is skipped.
+def _stub_rows(
+    *, stubs: Sequence[TrackStub], now: datetime
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Every Track column and each stub's values, in database form.
 
-    `bulk_create` builds and prepares every field of every row, which costs seconds
-    for tens of thousands of stubs; here the fields a row gives are prepared per row
-    and every other field once, from `template` (defaults, timestamps).
+    Only the fields a play supplies are prepared per stub; the others (defaults,
+    timestamps) once, from a template: preparing every field of every row through the
+    model fields costs more than inserting them.
     """
-    if not rows:
-        return
-    fields = [f for f in Track._meta.concrete_fields if not f.primary_key]
-    given = rows[0].keys()
-    constant = {
-        f.attname: f.get_db_prep_save(f.pre_save(template, add=True), connection)
-        for f in fields
-        if f.attname not in given
-    }
-    qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(Track._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING"
+    template = Track(metadata_source=HISTORY_SOURCE)
+    constant_fields = [
+        f for f in Track._meta.concrete_fields if not f.primary_key and f.name not in _STUB_FIELDS
+    ]
+    constants = tuple(
+        f.get_db_prep_save(f.pre_save(template, add=True), connection) for f in constant_fields
     )
-    with connection.cursor() as cursor:
-        for chunk in chunked(rows, _INSERT_CHUNK):
-            cursor.executemany(
-                sql,
-                [
-                    [
-                        constant[f.attname]
-                        if f.attname in constant
-                        else f.get_db_prep_save(row[f.attname], connection)
-                        for f in fields
-                    ]
-                    for row in chunk
-                ],
-            )
+    columns = [
+        *(Track._meta.get_field(name).column for name in _STUB_FIELDS),
+        *(f.column for f in constant_fields),
+    ]
+    fetched_at = now.isoformat()
+    adapt_json = connection.ops.adapt_json_value
+    rows = [(*_stub_values(stub, fetched_at, adapt_json), *constants) for stub in stubs]
+    return columns, rows
+
+
+def _stub_values(
+    stub: TrackStub, fetched_at: str, adapt_json: Callable[[Any, Any], Any]
+) -> tuple[Any, ...]:
+    artist = stub.stored_artist
+    supplied = {"name": stub.track_name, "artists": artist, "album_name": stub.album_name}
+    raw = {
+        "fetched_at": fetched_at,
+        "data": {
+            "track_name": stub.track_name,
+            "artist_name": stub.artist_name,
+            "album_name": stub.album_name,
+            "spotify_track_uri": stub.spotify_track_uri,
+        },
+    }
+    return (
+        stub.spotify_id,
+        stub.stored_name,
+        adapt_json([{"name": artist, "id": None}] if artist else [], None),
+        artist,
+        stub.album_name[:_MAX_TEXT],
+        adapt_json({f: HISTORY_SOURCE for f, value in supplied.items() if value}, None),
+        adapt_json({HISTORY_SOURCE: raw}, None),
+    )

@@ -54,7 +54,6 @@ from streams.history.records import (
     PLAY_FORMATS,
     FileFormat,
     LibraryTrack,
-    PlayRecord,
     SkippedSource,
     SkipReason,
 )
@@ -359,18 +358,10 @@ def _import_document(
 
 
 def _import_rows(document: ReadDocument, writer: PlayWriter, tally: _Tally) -> None:
-    source_format = _PLAY_FORMAT_OF[document.file_format]
-    skipped = tally.skipped
-    add = writer.add
-    play_rows = 0
-    for outcome in document.outcomes:
-        if type(outcome) is PlayRecord:
-            add(outcome, source_format)
-            play_rows += 1
-        else:
-            skipped[outcome] += 1
+    writer.add(document.plays, _PLAY_FORMAT_OF[document.file_format])
+    tally.skipped.update(document.skipped)
     tally.rows_read += document.rows
-    tally.play_rows += play_rows
+    tally.play_rows += len(document.plays)
 
 
 def _record_done(history_import: HistoryImport, tally: _Tally) -> None:
