@@ -16,7 +16,7 @@ from django.db.models import Max, Min, QuerySet
 
 from streams.errors import HistoryImportNotFound, TrackNotInHistory
 from streams.models import HistoryImport, Play, Track
-from streams.selectors_stats import StatsPeriod, play_totals, plays_within
+from streams.selectors_stats import StatsPeriod, play_totals, play_totals_fields, plays_within
 
 
 def history_import_get_for_user(*, user: AbstractBaseUser, import_id: int) -> HistoryImport:
@@ -75,9 +75,7 @@ def track_listening_get(*, user: AbstractBaseUser, track_id: int) -> TrackListen
         raise TrackNotInHistory(f"no track {track_id} in your history")
     return TrackListening(
         track=track,
-        plays=totals["plays"],
-        streams=totals["streams"],
-        ms_played=totals["ms"] or 0,
+        **play_totals_fields(totals),
         first_played_at=totals["first"],
         last_played_at=totals["last"],
     )

@@ -9,6 +9,7 @@ hour and weekday happens in the user's time zone (`StatsPeriod.tz`), in the data
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
@@ -141,6 +142,15 @@ def play_totals() -> dict[str, Any]:
     }
 
 
+def play_totals_fields(row: Mapping[str, Any]) -> dict[str, int]:
+    """A row's `play_totals()` as the records' fields; an absent row (`{}`) has no plays."""
+    return {
+        "plays": row.get("plays", 0),
+        "streams": row.get("streams", 0),
+        "ms_played": row.get("ms") or 0,
+    }
+
+
 def plays_within(*, plays: QuerySet[Play], period: StatsPeriod) -> QuerySet[Play]:
     """`plays` narrowed to the period."""
     low, high = period.bounds()
@@ -176,9 +186,7 @@ def stats_top_tracks(
             track_name=row["track_name"],
             artist_name=row["artist_name"],
             track_id=row["track_id"],
-            plays=row["plays"],
-            streams=row["streams"],
-            ms_played=row["ms"] or 0,
+            **play_totals_fields(row),
         )
         for row in rows
     ]
@@ -198,9 +206,7 @@ def stats_top_artists(
         TopArtist(
             artist_name=row["artist_name"],
             tracks=row["tracks"],
-            plays=row["plays"],
-            streams=row["streams"],
-            ms_played=row["ms"] or 0,
+            **play_totals_fields(row),
         )
         for row in rows
     ]
@@ -219,9 +225,7 @@ def stats_plays_per_month(*, user: AbstractBaseUser, period: StatsPeriod) -> lis
     return [
         MonthCount(
             month=_as_date(row["month"]),
-            plays=row["plays"],
-            streams=row["streams"],
-            ms_played=row["ms"] or 0,
+            **play_totals_fields(row),
         )
         for row in rows
     ]
@@ -253,9 +257,7 @@ def _buckets(
     return [
         BucketCount(
             bucket=b,
-            plays=found.get(b, {}).get("plays", 0),
-            streams=found.get(b, {}).get("streams", 0),
-            ms_played=found.get(b, {}).get("ms") or 0,
+            **play_totals_fields(found.get(b, {})),
         )
         for b in buckets
     ]
@@ -297,9 +299,7 @@ def stats_year_recap(
     busiest = _busiest_day(plays=plays, tz=tz)
     return YearRecap(
         year=year,
-        plays=totals["plays"],
-        streams=totals["streams"],
-        ms_played=totals["ms"] or 0,
+        **play_totals_fields(totals),
         distinct_tracks=totals["distinct_tracks"],
         distinct_artists=totals["distinct_artists"],
         new_artists=_new_artists(user=user, period=period),
