@@ -17,7 +17,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -28,7 +28,8 @@ from streams.history.records import PlayRecord
 from streams.models import Play, ResolutionStatus
 from streams.resolution.service import PendingPlay, ResolutionStep, offline_steps
 
-# The PlayRecord fields that are stored as they are, after played_at.
+# The PlayRecord fields that are stored as they are, after played_at (`_rows` spells
+# them out in this order).
 _RECORD_FIELDS: tuple[str, ...] = (
     "ms_played",
     "track_name",
@@ -59,7 +60,6 @@ PLAY_INSERT_COLUMNS: tuple[str, ...] = (
     "last_resolve_at",
 )
 _DEDUPE_KEY_INDEX = PLAY_INSERT_COLUMNS.index("dedupe_key")
-_record_fields = attrgetter(*_RECORD_FIELDS)
 _RESOLVED = ResolutionStatus.RESOLVED.value
 _PENDING = ResolutionStatus.PENDING.value
 
@@ -127,7 +127,26 @@ class PlayWriter:
                 tail = resolved_as.get(track_id)
                 if tail is None:
                     tail = resolved_as[track_id] = (*shared, _RESOLVED, "", 1, track_id, now)
-            rows.append((adapt(play.played_at), *_record_fields(play), *tail))
+            # Spelled out: twice as fast as an attrgetter with unpacking.
+            rows.append(
+                (
+                    adapt(play.played_at),
+                    play.ms_played,
+                    play.track_name,
+                    play.artist_name,
+                    play.album_name,
+                    play.spotify_track_uri,
+                    play.platform,
+                    play.reason_start,
+                    play.reason_end,
+                    play.shuffle,
+                    play.skipped,
+                    play.offline,
+                    play.incognito_mode,
+                    play.dedupe_key,
+                    *tail,
+                )
+            )
         return rows
 
     def _track_ids(self, batch: list[PlayRecord]) -> list[int | None]:
@@ -139,9 +158,11 @@ class PlayWriter:
         """
         by_uri = self._track_by_uri
         track_ids: list[int | None] = [by_uri.get(play.spotify_track_uri) for play in batch]
+        if None not in track_ids:
+            return track_ids
         remaining = [
-            _pending(index, play)
-            for index, (play, track_id) in enumerate(zip(batch, track_ids, strict=True))
+            _pending(index, batch[index])
+            for index, track_id in enumerate(track_ids)
             if track_id is None
         ]
         for step in self._steps:
