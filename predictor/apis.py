@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from musicflow_site.api.exception_handlers import error_status_and_body
 from musicflow_site.api.pagination import paginated_response
 from musicflow_site.api.schema import (
+    AUTH_ERRORS,
     PAGINATION_PARAMETERS,
     ErrorSerializer,
     error_responses,
@@ -42,7 +43,6 @@ from predictor.services import model_version_activate, track_features_for_user
 from streams.errors import LookupDeferred
 from streams.services.track_lookup import TrackMatch, track_lookup, track_lookup_known
 
-_AUTH_ERRORS = (status.HTTP_401_UNAUTHORIZED, status.HTTP_429_TOO_MANY_REQUESTS)
 _LOOKUP_ERRORS = (
     status.HTTP_400_BAD_REQUEST,
     status.HTTP_404_NOT_FOUND,
@@ -114,7 +114,7 @@ class RawFeaturesApi(APIView):
         description="Finds the song (database first) and returns the raw JSON each feature "
         "source gave for it, with the source names and fetch times.",
         parameters=[SongQuerySerializer],
-        responses={200: OutputSerializer, **error_responses(*_LOOKUP_ERRORS, *_AUTH_ERRORS)},
+        responses={200: OutputSerializer, **error_responses(*_LOOKUP_ERRORS, *AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
         query, match = _lookup(request)
@@ -164,7 +164,7 @@ class FeaturesApi(APIView):
         description="The processed, named features of the song, grouped as track, release, "
         "audio and context (your familiarity with its artists; empty without a history).",
         parameters=[SongQuerySerializer],
-        responses={200: OutputSerializer, **error_responses(*_LOOKUP_ERRORS, *_AUTH_ERRORS)},
+        responses={200: OutputSerializer, **error_responses(*_LOOKUP_ERRORS, *AUTH_ERRORS)},
     )
     def get(self, request: Request) -> Response:
         query, match = _lookup(request)
@@ -310,7 +310,7 @@ class PredictionBatchApi(APIView):
                 status.HTTP_400_BAD_REQUEST,
                 status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                *_AUTH_ERRORS,
+                *AUTH_ERRORS,
             ),
         },
     )
@@ -405,7 +405,7 @@ class ModelListApi(APIView):
         parameters=PAGINATION_PARAMETERS,
         responses={
             200: paginated(ModelVersionSerializer, "PaginatedModelVersionList"),
-            **error_responses(*_AUTH_ERRORS),
+            **error_responses(*AUTH_ERRORS),
         },
     )
     def get(self, request: Request) -> Response:
@@ -424,7 +424,7 @@ class ModelDetailApi(APIView):
         description="Everything recorded about a version. Another user's is a 404.",
         responses={
             200: ModelVersionDetailSerializer,
-            **error_responses(status.HTTP_404_NOT_FOUND, *_AUTH_ERRORS),
+            **error_responses(status.HTTP_404_NOT_FOUND, *AUTH_ERRORS),
         },
     )
     def get(self, request: Request, version_id: int) -> Response:
@@ -441,7 +441,7 @@ class ModelActivateApi(APIView):
         request=None,
         responses={
             200: ModelVersionDetailSerializer,
-            **error_responses(status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT, *_AUTH_ERRORS),
+            **error_responses(status.HTTP_404_NOT_FOUND, status.HTTP_409_CONFLICT, *AUTH_ERRORS),
         },
     )
     def post(self, request: Request, version_id: int) -> Response:

@@ -23,7 +23,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from musicflow_site.api.pagination import paginated_response
-from musicflow_site.api.schema import PAGINATION_PARAMETERS, error_responses, paginated
+from musicflow_site.api.schema import (
+    AUTH_ERRORS,
+    PAGINATION_PARAMETERS,
+    error_responses,
+    paginated,
+)
 from streams.enrichment.progress import enrichment_progress_for_user
 from streams.errors import UploadTooLarge
 from streams.models import AUDIO_FEATURE_FIELDS, ImportStatus, ResolutionStatus
@@ -43,7 +48,6 @@ from streams.selectors_stats import (
 )
 from streams.services.history_import import history_import_create
 
-_AUTH_ERRORS = (status.HTTP_401_UNAUTHORIZED, status.HTTP_429_TOO_MANY_REQUESTS)
 # Multipart framing around the files: boundaries, part headers, other fields.
 _MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
@@ -95,7 +99,7 @@ class ImportsApi(APIView):
         parameters=PAGINATION_PARAMETERS,
         responses={
             200: paginated(HistoryImportSerializer, "PaginatedHistoryImportList"),
-            **error_responses(*_AUTH_ERRORS),
+            **error_responses(*AUTH_ERRORS),
         },
     )
     def get(self, request: Request) -> Response:
@@ -119,7 +123,7 @@ class ImportsApi(APIView):
                 status.HTTP_400_BAD_REQUEST,
                 status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
                 status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                *_AUTH_ERRORS,
+                *AUTH_ERRORS,
             ),
         },
     )
@@ -182,7 +186,7 @@ class ImportDetailApi(APIView):
         "enrichment that follows it. Another user's import is a 404.",
         responses={
             200: OutputSerializer,
-            **error_responses(status.HTTP_404_NOT_FOUND, *_AUTH_ERRORS),
+            **error_responses(status.HTTP_404_NOT_FOUND, *AUTH_ERRORS),
         },
     )
     def get(self, request: Request, import_id: int) -> Response:
@@ -243,7 +247,7 @@ class PlayListApi(APIView):
         parameters=[FilterSerializer, *PAGINATION_PARAMETERS],
         responses={
             200: paginated(OutputSerializer, "PaginatedPlayList"),
-            **error_responses(status.HTTP_400_BAD_REQUEST, *_AUTH_ERRORS),
+            **error_responses(status.HTTP_400_BAD_REQUEST, *AUTH_ERRORS),
         },
     )
     def get(self, request: Request) -> Response:
@@ -309,7 +313,7 @@ class TrackDetailApi(APIView):
         "with /api/raw_features/ or /api/features/).",
         responses={
             200: OutputSerializer,
-            **error_responses(status.HTTP_404_NOT_FOUND, *_AUTH_ERRORS),
+            **error_responses(status.HTTP_404_NOT_FOUND, *AUTH_ERRORS),
         },
     )
     def get(self, request: Request, track_id: int) -> Response:
@@ -404,7 +408,7 @@ class StatsApi(APIView):
         parameters=[FilterSerializer],
         responses={
             200: OutputSerializer,
-            **error_responses(status.HTTP_400_BAD_REQUEST, *_AUTH_ERRORS),
+            **error_responses(status.HTTP_400_BAD_REQUEST, *AUTH_ERRORS),
         },
     )
     def get(self, request: Request) -> Response:
@@ -453,7 +457,7 @@ class StatsRecapApi(APIView):
         parameters=[FilterSerializer],
         responses={
             200: OutputSerializer,
-            **error_responses(status.HTTP_400_BAD_REQUEST, *_AUTH_ERRORS),
+            **error_responses(status.HTTP_400_BAD_REQUEST, *AUTH_ERRORS),
         },
     )
     def get(self, request: Request) -> Response:

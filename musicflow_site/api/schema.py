@@ -7,7 +7,7 @@ from typing import Any
 
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 
 from musicflow_site.api.exception_handlers import ERROR_STATUSES
 
@@ -23,6 +23,10 @@ class ErrorSerializer(serializers.Serializer):
     retry_after = serializers.IntegerField(
         required=False, help_text="Seconds to wait; also sent as the Retry-After header."
     )
+
+
+# What any operation behind authentication can answer: not signed in, or throttled.
+AUTH_ERRORS: tuple[int, ...] = (status.HTTP_401_UNAUTHORIZED, status.HTTP_429_TOO_MANY_REQUESTS)
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
