@@ -14,13 +14,16 @@ couple of seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.db.models import Count, Max, Q
+
+T = TypeVar("T")
 
 HealthStatus = Literal["ok", "degraded", "unavailable"]
 HEALTH_STATUSES: list[str] = ["ok", "degraded", "unavailable"]
@@ -93,25 +96,39 @@ def health_database() -> DatabaseHealth:
     return DatabaseHealth(ok=True, vendor=connection.vendor)
 
 
-_cluster_memo: tuple[float, ClusterHealth] | None = None
+class _BriefMemo(Generic[T]):
+    """The last answer of a read, reused for `seconds` (per process)."""
+
+    def __init__(self, *, seconds: float) -> None:
+        self._seconds = seconds
+        self._kept: tuple[float, T] | None = None
+
+    def get(self, read: Callable[[], T], *, now: float | None = None) -> T:
+        now = time.monotonic() if now is None else now
+        kept = self._kept
+        if kept is not None and now - kept[0] < self._seconds:
+            return kept[1]
+        value = read()
+        self._kept = (now, value)
+        return value
+
+    def forget(self) -> None:
+        self._kept = None
+
+
+_cluster_memo: _BriefMemo[ClusterHealth] = _BriefMemo(seconds=CLUSTER_MEMO_SECONDS)
+_sources_memo: _BriefMemo[list[SourceHealth]] = _BriefMemo(seconds=SOURCES_MEMO_SECONDS)
 
 
 def health_cluster(*, now: float | None = None) -> ClusterHealth:
     """The task clusters alive (their heartbeat is in the shared cache), memoised briefly."""
-    global _cluster_memo
-    now = time.monotonic() if now is None else now
-    if _cluster_memo is not None and now - _cluster_memo[0] < CLUSTER_MEMO_SECONDS:
-        return _cluster_memo[1]
-    report = _cluster_read()
-    _cluster_memo = (now, report)
-    return report
+    return _cluster_memo.get(_cluster_read, now=now)
 
 
 def health_memo_forget() -> None:
     """Drop the memoised heartbeat and sources (tests, and after changing them in-process)."""
-    global _cluster_memo, _sources_memo
-    _cluster_memo = None
-    _sources_memo = None
+    _cluster_memo.forget()
+    _sources_memo.forget()
 
 
 def _cluster_read() -> ClusterHealth:
@@ -154,18 +171,9 @@ def health_models() -> ModelsHealth:
     return ModelsHealth(site_default=default, user_models_active=row["users"])
 
 
-_sources_memo: tuple[float, list[SourceHealth]] | None = None
-
-
 def health_sources(*, now: float | None = None) -> list[SourceHealth]:
-    """The feature-source chain as configured, each usable or not (and why)."""
-    global _sources_memo
-    now = time.monotonic() if now is None else now
-    if _sources_memo is not None and now - _sources_memo[0] < SOURCES_MEMO_SECONDS:
-        return _sources_memo[1]
-    report = _sources_read()
-    _sources_memo = (now, report)
-    return report
+    """The feature-source chain as configured, each usable or not (and why), memoised briefly."""
+    return _sources_memo.get(_sources_read, now=now)
 
 
 def _sources_read() -> list[SourceHealth]:

@@ -9,7 +9,7 @@ from django_q.brokers import get_broker
 from django_q.signing import SignedPackage
 from django_q.status import Stat, Status
 
-from musicflow_site.api.health import health_memo_forget
+from musicflow_site.api.health import CLUSTER_MEMO_SECONDS, health_cluster, health_memo_forget
 from predictor.models import ModelStatus, ModelVersion
 from streams.enrichment.ratelimit import source_block
 
@@ -106,6 +106,13 @@ def test_a_cluster_heartbeat_is_reported(api_client, site_default_model):
     assert body["cluster"]["clusters"] == 1
     assert body["cluster"]["last_heartbeat"].startswith(beat.timestamp.strftime("%Y-%m-%dT%H:%M"))
     assert not any("task cluster" in reason for reason in body["reasons"])
+
+
+def test_the_heartbeat_is_read_again_only_once_its_memo_expires():
+    unseen = health_cluster(now=1000.0)
+    _cluster_heartbeat()
+    assert health_cluster(now=1000.0 + CLUSTER_MEMO_SECONDS - 0.1) == unseen
+    assert health_cluster(now=1000.0 + CLUSTER_MEMO_SECONDS).clusters == unseen.clusters + 1
 
 
 def test_unreachable_database_is_503_with_the_reason(api_client, monkeypatch):
