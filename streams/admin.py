@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from streams.models import AUDIO_FEATURE_FIELDS, HistoryImport, Play, Track
+from streams.models import AUDIO_FEATURE_FIELDS, HistoryImport, Play, SavedTrack, Track
 
 
 def _pretty_json(value: Any) -> str:
@@ -178,4 +178,12 @@ class PlayAdmin(ReadOnlyAdmin):
     list_select_related = ("user", "track")
     # Histories run to hundreds of thousands of rows: skip the unfiltered COUNT(*).
     show_full_result_count = False
+    raw_id_fields = ("user", "track", "history_import")
+
+
+@admin.register(SavedTrack)
+class SavedTrackAdmin(ReadOnlyAdmin):
+    list_display = ("user", "track", "history_import", "created_at")
+    search_fields = ("track__name", "track__primary_artist", "user__username")
+    list_select_related = ("user", "track")
     raw_id_fields = ("user", "track", "history_import")

@@ -31,7 +31,7 @@ _FEATURE_LABELS: dict[str, str] = {
     "key": "musical key",
     "artist_streams_other": "your streams of this artist's other songs",
     "artist_tracks_other": "other songs of this artist you played",
-    "artist_stream_share": "this artist's share of your listening",
+    "is_saved": "in your saved library",
     "artist_skip_rate_other": "how often you skip this artist",
     "album_streams_other": "your streams of this album's other songs",
 }

@@ -119,3 +119,18 @@ def test_non_staff_users_cannot_open_the_admin(client, user):
     response = client.get(reverse("admin:streams_play_changelist"))
 
     assert response.status_code == 302
+
+
+def test_saved_tracks_are_listed_searchable_and_read_only(staff, user, tracks):
+    from streams.models import SavedTrack
+
+    saved = SavedTrack.objects.create(user=user, track=tracks[0])
+    listing = staff.get(reverse("admin:streams_savedtrack_changelist"), {"q": "ABBA"})
+    assert listing.status_code == 200
+    assert "Waterloo" in listing.content.decode()
+    assert "Believe" not in listing.content.decode()
+    change = staff.post(
+        reverse("admin:streams_savedtrack_delete", args=[saved.pk]), {"post": "yes"}
+    )
+    assert change.status_code == 403
+    assert SavedTrack.objects.filter(pk=saved.pk).exists()
