@@ -82,7 +82,12 @@ def _insert_by_copy(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} ON COMMIT DROP AS "
             f"SELECT {column_list} FROM {table} WITH NO DATA"
         )
-        with cursor.cursor.copy(f"COPY {scratch} ({column_list}) FROM STDIN") as copy:
+        # The raw psycopg cursor: its errors become Django's, so that callers (the
+        # import's retry when the database goes away) can tell them apart.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {scratch} ({column_list}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         cursor.execute(

@@ -98,8 +98,12 @@ def _unresolved_reason(play: PendingPlay, *, offline_only: bool) -> str:
 
 def _rows_insert(cursor: Any, *, table: str, rows: list[tuple[int, int | None, str]]) -> None:
     if connection.vendor == "postgresql":
-        # COPY is about twenty times faster than INSERT batches on PostgreSQL.
-        with cursor.cursor.copy(f"COPY {table} (play_id, track_id, reason) FROM STDIN") as copy:
+        # COPY is about twenty times faster than INSERT batches on PostgreSQL. Through
+        # the raw psycopg cursor, so its errors are made Django's here.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} (play_id, track_id, reason) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         return
