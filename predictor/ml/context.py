@@ -76,19 +76,45 @@ def name_key(text: object) -> str:
     return key or text.strip().casefold()
 
 
-def _played_table(played: pd.DataFrame) -> pd.DataFrame:
-    # A resolved play belongs to its track even when the export spelled it differently.
+def played_keys(*, played: pd.DataFrame) -> pd.DataFrame:
+    """The per-name streams table keyed the way every context signal reads it.
+
+    One row per row of `played` (same index): artist_key, track_key, album_key, plays
+    and streams. A resolved play belongs to its track even when the export spelled it
+    differently, so its title is the resolved track's name.
+    """
     titles = played["resolved_name"].where(played["resolved_name"].notna(), played["track_name"])
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "artist_key": played["artist_name"].map(name_key),
             "track_key": titles.map(name_key),
             "album_key": played["album_name"].map(name_key),
             "plays": pd.to_numeric(played["plays"], errors="coerce").fillna(0.0),
             "streams": pd.to_numeric(played["streams"], errors="coerce").fillna(0.0),
-        }
+        },
+        index=played.index,
     )
+
+
+def _played_table(played: pd.DataFrame) -> pd.DataFrame:
+    table = played_keys(played=played)
     return table[table["artist_key"] != ""]
+
+
+def played_without_tracks(*, played: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+    """`played` without the rows that are these samples' own plays (by the rule every
+    signal uses to leave a track's own plays out).
+
+    The ablation computes each test fold's context from this: no row's context then
+    holds the plays of any track it is tested on, which exposes signals whose
+    leave-one-out value tells streamed tracks from unplayed ones (see ablation).
+    """
+    if played.empty or samples.empty:
+        return played
+    own = sample_artist_keys(samples=samples)[["artist_key", "track_key"]].drop_duplicates()
+    keys = played_keys(played=played)
+    marked = keys.merge(own.assign(_own=True), how="left", on=["artist_key", "track_key"])
+    return played[~marked["_own"].fillna(False).astype(bool).to_numpy()]
 
 
 def _sum_by(table: pd.DataFrame, keys: list[str], suffix: str) -> pd.DataFrame:
@@ -165,7 +191,9 @@ def context_index_build(
     )
 
 
-def _sample_artists(samples: pd.DataFrame) -> pd.DataFrame:
+def sample_artist_keys(*, samples: pd.DataFrame) -> pd.DataFrame:
+    """One row per (sample position `row`, credited artist): artist_key, track_key and
+    album_key, the keys a sample's own plays are recognised by."""
     frame = pd.DataFrame(
         {
             "row": np.arange(len(samples)),
@@ -205,7 +233,7 @@ def context_add(
 
 
 def _pairs(samples: pd.DataFrame, index: ContextIndex) -> pd.DataFrame:
-    pairs = _sample_artists(samples)
+    pairs = sample_artist_keys(samples=samples)
     pairs = pairs.merge(index.per_artist, how="left", on="artist_key")
     pairs = pairs.merge(index.per_track, how="left", on=["artist_key", "track_key"])
     pairs = pairs.merge(index.per_album, how="left", on=["artist_key", "album_key"])
@@ -249,7 +277,7 @@ def _library_rows(samples: pd.DataFrame, index: ContextIndex) -> dict[str, pd.Se
     rows = pd.RangeIndex(len(samples))
     if index.saved_pairs is None or index.saved_per_artist is None:
         return {name: pd.Series(np.nan, index=rows) for name in LIBRARY_SIGNALS}
-    pairs = _sample_artists(samples).drop(columns="album_key")
+    pairs = sample_artist_keys(samples=samples).drop(columns="album_key")
     pairs = pairs.merge(index.saved_per_artist, how="left", on="artist_key")
     pairs = pairs.merge(index.saved_pairs, how="left", on=["artist_key", "track_key"])
     pairs[["saved_artist", "saved_own"]] = pairs[["saved_artist", "saved_own"]].fillna(0.0)

@@ -58,7 +58,8 @@ class PlayedName:
 
     `resolved_name` is the name of the track the plays were resolved to, when they
     were: it lets the context code recognise a track's own plays even when the export
-    spelled the title differently from the catalog.
+    spelled the title differently from the catalog. The resolved track's release date
+    (and its precision) dates the plays for the release-era candidate signal.
     """
 
     track_name: str
@@ -67,6 +68,8 @@ class PlayedName:
     plays: int = 0
     streams: int = 0
     resolved_name: str | None = None
+    release_date: str | None = None
+    release_date_precision: str | None = None
 
 
 PLAYED_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(PlayedName))
@@ -81,6 +84,22 @@ class SavedName:
 
 
 SAVED_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SavedName))
+
+
+@dataclass(frozen=True)
+class ArtistGenres:
+    """An artist's genres as the catalog knows them, and how many catalog tracks are theirs.
+
+    Genres belong to artists (the catalog's artist_genres column), so they date any
+    play of the artist, resolved or not, and any track they are credited on.
+    """
+
+    artist: str
+    genres: tuple[str, ...] = ()
+    tracks: int = 0
+
+
+GENRE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ArtistGenres))
 
 
 def samples_frame(*, samples: Iterable[TrackSample]) -> pd.DataFrame:
@@ -100,6 +119,15 @@ def saved_frame(*, rows: Iterable[SavedName]) -> pd.DataFrame:
         {"track_name": r.track_name, "artists": tuple(_artist_names(r.artists))} for r in rows
     ]
     return pd.DataFrame(records, columns=list(SAVED_COLUMNS))
+
+
+def genres_frame(*, rows: Iterable[ArtistGenres]) -> pd.DataFrame:
+    """The artist -> genres table the genre candidate signals are computed from."""
+    records = [
+        {"artist": r.artist, "genres": tuple(g for g in r.genres if g), "tracks": r.tracks}
+        for r in rows
+    ]
+    return pd.DataFrame(records, columns=list(GENRE_COLUMNS))
 
 
 def _sample_row(sample: TrackSample) -> dict[str, object]:

@@ -90,6 +90,8 @@ def synthetic_dataset(*, rows: int, seed: int = 0, missing: float = 0.05) -> Syn
             "plays": streams + skips,
             "streams": streams,
             "resolved_name": tracks["name"],
+            "release_date": tracks["release_date"],
+            "release_date_precision": tracks["release_date_precision"],
         }
     )
     played = played[played["plays"] > 0].reset_index(drop=True)[list(PLAYED_COLUMNS)]

@@ -79,6 +79,9 @@ class TrainingConfig:
     random_state: int = 0
     n_jobs: int = 1
     include_context: bool = True
+    # The user-context signals the model sees when include_context (the ablation
+    # trains with others).
+    context: tuple[str, ...] = CONTEXT_FEATURES
     # Below this many streamed tracks the metrics are reported but not trusted.
     min_positives: int = 50
     # "standard" for real training, "quick" (one candidate per family) for tests.
@@ -264,7 +267,7 @@ def _split(y: np.ndarray, config: TrainingConfig) -> tuple[np.ndarray, np.ndarra
 def _search(frame: pd.DataFrame, y: np.ndarray, config: TrainingConfig) -> GridSearchCV:
     grid = candidate_grid(config=config)
     search = GridSearchCV(
-        pipeline_build(include_context=config.include_context),
+        pipeline_build(include_context=config.include_context, context=config.context),
         grid,
         scoring="neg_mean_poisson_deviance",
         cv=stratified_folds(y, config.search_folds, config.random_state),

@@ -10,7 +10,15 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q
 
-from predictor.ml.records import PlayedName, SavedName, TrackSample, played_frame, saved_frame
+from predictor.ml.records import (
+    ArtistGenres,
+    PlayedName,
+    SavedName,
+    TrackSample,
+    genres_frame,
+    played_frame,
+    saved_frame,
+)
 from streams.models import Play, SavedTrack, Track
 
 TRACK_SAMPLE_FIELDS: tuple[str, ...] = (
@@ -86,9 +94,18 @@ def played_names_for_user(*, user: AbstractBaseUser | None) -> pd.DataFrame:
     if user is None or not user.is_authenticated:
         return played_frame(rows=[])
     stream = Q(ms_played__gte=settings.MUSICFLOW_STREAM_MIN_MS)
+    # The resolved track's release date only splits a group when one spelling resolved
+    # to several tracks; every signal sums over such rows alike.
     grouped = (
         Play.objects.filter(user_id=user.pk)
-        .values("track_name", "artist_name", "album_name", "track__name")
+        .values(
+            "track_name",
+            "artist_name",
+            "album_name",
+            "track__name",
+            "track__release_date",
+            "track__release_date_precision",
+        )
         .annotate(plays=Count("id"), streams=Count("id", filter=stream))
         .order_by()
     )
@@ -101,6 +118,8 @@ def played_names_for_user(*, user: AbstractBaseUser | None) -> pd.DataFrame:
                 plays=row["plays"],
                 streams=row["streams"],
                 resolved_name=row["track__name"],
+                release_date=row["track__release_date"] or None,
+                release_date_precision=row["track__release_date_precision"] or None,
             )
             for row in grouped
         )
@@ -126,5 +145,28 @@ def saved_names_for_user(*, user: AbstractBaseUser | None) -> pd.DataFrame | Non
         rows=(
             SavedName(track_name=name, artists=_artist_names(artists, primary))
             for name, artists, primary in rows
+        )
+    )
+
+
+def artist_genres_from_tracks() -> pd.DataFrame:
+    """Every artist's genres (as primary artist of tracks that carry genres) and how
+    many such tracks are theirs: the table the genre candidate signals read.
+
+    Track.genres holds the artist genres the catalog import read (artist_genres); a
+    track's genres are its primary artist's.
+    """
+    genres: dict[str, set[str]] = {}
+    tracks: dict[str, int] = {}
+    rows = Track.objects.order_by("id").values_list("primary_artist", "genres")
+    for artist, names in rows.iterator(chunk_size=2000):
+        if not artist or not isinstance(names, list) or not names:
+            continue
+        genres.setdefault(artist, set()).update(n for n in names if isinstance(n, str))
+        tracks[artist] = tracks.get(artist, 0) + 1
+    return genres_frame(
+        rows=(
+            ArtistGenres(artist=artist, genres=tuple(sorted(found)), tracks=tracks[artist])
+            for artist, found in sorted(genres.items())
         )
     )

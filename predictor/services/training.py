@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib.metadata import version as package_version
 
+import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
@@ -32,7 +34,13 @@ from predictor.errors import (
 )
 from predictor.ml.ablation import SignalEffect, context_signal_effects
 from predictor.ml.artifact import artifact_dump
-from predictor.ml.context import CONTEXT_FEATURES, LIBRARY_SIGNALS
+from predictor.ml.candidates import CANDIDATE_SIGNALS, candidate_signals_add
+from predictor.ml.context import (
+    CONTEXT_FEATURES,
+    CONTEXT_SIGNALS,
+    context_add,
+    played_without_tracks,
+)
 from predictor.ml.metrics import metrics_compute
 from predictor.ml.predict import prediction_percentiles
 from predictor.ml.training import TrainingConfig, TrainingResult, candidate_grid, model_train
@@ -40,6 +48,11 @@ from predictor.models import ModelStatus, ModelVersion
 from predictor.selectors import users_due_for_training
 from predictor.services.dataset import Dataset, DatasetReport, dataset_build_for_user
 from predictor.services.registry import model_version_activate, model_version_pipeline
+from predictor.services.samples import (
+    artist_genres_from_tracks,
+    played_names_for_user,
+    saved_names_for_user,
+)
 from streams.models import Play, ResolutionStatus
 
 logger = logging.getLogger(__name__)
@@ -290,22 +303,41 @@ def model_version_train(
         raise
 
 
-def context_ablation_for_user(*, user: AbstractBaseUser) -> list[SignalEffect]:
-    """What each user-context signal adds on this user's dataset (cross-validated).
+def context_ablation_for_user(*, user: AbstractBaseUser, repeats: int = 5) -> list[SignalEffect]:
+    """What each user-context signal, and each candidate signal, adds on this user's
+    dataset: cross-validated with leave-one-track-out context and with fold-out
+    context, and for the base variants the training holdout (see predictor.ml.ablation).
 
     Uses the model family training picks most often on real histories (the hurdle
-    model); see predictor.ml.ablation.
+    model) for the cross-validation, averaged over `repeats` model seeds.
     """
-    dataset = dataset_build_for_user(user=user)
-    estimator = candidate_grid(config=_config(owner_id=user.pk))[0]["model__estimator"][0]
+    dataset = dataset_build_for_user(user=user, include_context=False)
+    played = played_names_for_user(user=user)
+    saved = saved_names_for_user(user=user)
+    genres = artist_genres_from_tracks()
+
+    def with_context(plays: pd.DataFrame) -> pd.DataFrame:
+        framed = context_add(samples=dataset.frame, played=plays, saved=saved)
+        return candidate_signals_add(samples=framed, played=plays, genres=genres)
+
+    def fold_context(test: np.ndarray) -> pd.DataFrame:
+        return with_context(played_without_tracks(played=played, samples=dataset.frame.iloc[test]))
+
+    config = _config(owner_id=user.pk)
+    estimator = candidate_grid(config=config)[0]["model__estimator"][0]
+    unused = tuple(s for s in CONTEXT_SIGNALS if s not in CONTEXT_FEATURES)
     with threadpool_limits(limits=settings.MUSICFLOW_TRAINING_THREADS or None):
         return context_signal_effects(
-            frame=dataset.frame,
+            frame=with_context(played),
             target=dataset.target,
             estimator=estimator,
-            # The play signals in use, alone and with the library signals added.
-            base=tuple(s for s in CONTEXT_FEATURES if s not in LIBRARY_SIGNALS),
-            additions=LIBRARY_SIGNALS,
+            signals=(*CONTEXT_SIGNALS, *CANDIDATE_SIGNALS),
+            # The signals in use, alone and with each computed-but-unused one added.
+            base=CONTEXT_FEATURES,
+            additions=(*unused, *CANDIDATE_SIGNALS),
+            fold_context=fold_context,
+            holdout=config,
+            repeats=repeats,
         )
 
 
