@@ -86,7 +86,9 @@ class RunOutcome:
 
 def enrichment_request(*, user_id: int) -> None:
     """Queue resolution + enrichment for the user once the caller's transaction commits."""
-    transaction.on_commit(lambda: enrichment_queue(user_id=user_id))
+    # robust: the caller's work is committed either way; a job that could not be queued
+    # stays "queued" and the enrichment sweep queues it once the broker is back.
+    transaction.on_commit(lambda: enrichment_queue(user_id=user_id), robust=True)
 
 
 def enrichment_queue(*, user_id: int) -> EnrichmentJob:

@@ -153,7 +153,9 @@ def history_import_enqueue(*, import_id: int) -> None:
     """Queue the import's background job once the current transaction commits."""
     from django_q.tasks import async_task
 
-    transaction.on_commit(lambda: async_task(TASK_PATH, import_id))
+    # robust: the import is committed either way; a broker that is down must not turn
+    # it into an error (the import sweep queues it once the broker is back).
+    transaction.on_commit(lambda: async_task(TASK_PATH, import_id), robust=True)
 
 
 def history_import_run(*, import_id: int) -> HistoryImport | None:
