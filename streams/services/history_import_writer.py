@@ -17,6 +17,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -106,26 +107,30 @@ class PlayWriter:
 
     def _write(self, batch: list[PlayRecord]) -> None:
         rows = self._rows(batch, self._track_ids(batch))
-        # Plays of one track share pages of the two indexes that start with the track
-        # (user, track): grouped, a batch touches fewer pages. The identity index is
-        # random whatever the order. A sixth less insert time than sorting by the key.
-        rows.sort(key=_track_order)
         self.created += rows_insert_ignoring_conflicts(
             table=Play._meta.db_table, columns=PLAY_INSERT_COLUMNS, rows=rows
         )
 
     def _rows(self, batch: list[PlayRecord], track_ids: list[int | None]) -> list[tuple[Any, ...]]:
+        """The batch's rows, resolved plays grouped by track, then the others in file order.
+
+        Plays of one track share pages of the two indexes that start with the track
+        (track, and user + track): grouped, a batch touches fewer of them; the identity
+        index is random whatever the order. A sixth less insert time than sorting by
+        the identity key. Unresolved plays keep their order, which is time order.
+        """
         adapt = self._adapt_datetime
         now = adapt(timezone.now())
         shared = (self._user_id, self._import_id, self._batch_format)
         pending = (*shared, _PENDING, "", 0, None, None)
         resolved_as: dict[int, tuple[Any, ...]] = {}
-        rows = []
+        resolved_rows: list[tuple[Any, ...]] = []
+        pending_rows: list[tuple[Any, ...]] = []
         for play, track_id in zip(batch, track_ids, strict=True):
             if track_id is None:
-                tail = pending
+                tail, rows = pending, pending_rows
             else:
-                tail = resolved_as.get(track_id)
+                tail, rows = resolved_as.get(track_id), resolved_rows
                 if tail is None:
                     tail = resolved_as[track_id] = (*shared, _RESOLVED, "", 1, track_id, now)
             # Spelled out: twice as fast as an attrgetter with unpacking.
@@ -148,7 +153,8 @@ class PlayWriter:
                     *tail,
                 )
             )
-        return rows
+        resolved_rows.sort(key=itemgetter(_TRACK_ID_INDEX))
+        return resolved_rows + pending_rows
 
     def _track_ids(self, batch: list[PlayRecord]) -> list[int | None]:
         """The track of each play the offline steps can match now, else None.
@@ -178,11 +184,6 @@ class PlayWriter:
                     by_uri.setdefault(uri, track_id)
             remaining = [p for p in remaining if p.id not in found]
         return track_ids
-
-
-def _track_order(row: tuple[Any, ...]) -> int:
-    # Unresolved plays (no track yet) keep their file order, which is time order.
-    return row[_TRACK_ID_INDEX] or 0
 
 
 def _pending(index: int, play: PlayRecord) -> PendingPlay:
