@@ -26,7 +26,6 @@ from tests_support.processes import (
     Process,
     ProcessSet,
     database_url,
-    manage_run,
     wait_for,
 )
 
@@ -58,9 +57,6 @@ class LiveStack:
 
     def gunicorn(self, *, bind: str, workers: int, **extra_env: str) -> Process:
         return self.processes.gunicorn(env={**self.env, **extra_env}, bind=bind, workers=workers)
-
-    def manage(self, *args: str, **extra_env: str) -> str:
-        return manage_run(env={**self.env, **extra_env}, args=args)
 
     def wait_for(
         self,

@@ -38,6 +38,7 @@ class Process:
     name: str
     popen: subprocess.Popen[bytes]
     log: Path
+    killed: bool = False
 
     @property
     def pid(self) -> int:
@@ -47,16 +48,15 @@ class Process:
         return self.popen.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL the whole group: no handler runs, no transaction commits."""
+        """SIGKILL the whole group: no handler runs, no transaction commits.
+
+        Only once: afterwards the group's id may belong to someone else's process.
+        """
+        if self.killed:
+            return
         self._signal_group(signal.SIGKILL)
         self._reap(timeout=15)
-
-    def stop(self, *, timeout: float = 15.0) -> None:
-        """SIGTERM (graceful), then SIGKILL whatever is left after ``timeout``."""
-        self._signal_group(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=timeout)
-        self.kill()
+        self.killed = True
 
     def log_tail(self, chars: int = LOG_TAIL_CHARS) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
