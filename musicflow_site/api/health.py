@@ -134,13 +134,10 @@ def health_memo_forget() -> None:
 def _cluster_read() -> ClusterHealth:
     # Read the stats without django-q2's Stat.get_all(), which rewrites its key index
     # on every call: a health check must not write.
-    from django_q.conf import Conf
     from django_q.signing import BadSignature, SignedPackage
 
     try:
-        cache = caches[Conf.CACHE]
-        keys = cache.get(Conf.Q_STAT) or []
-        packs = cache.get_many(keys).values() if keys else []
+        packs = _cluster_stat_packs()
     except Exception:  # any cache backend failure means "cannot tell", not a crash
         return ClusterHealth(ok=False, clusters=0, last_heartbeat=None)
     beats = []
@@ -151,6 +148,23 @@ def _cluster_read() -> ClusterHealth:
             continue
     last = max(beats, default=None)
     return ClusterHealth(ok=bool(beats), clusters=len(beats), last_heartbeat=last)
+
+
+def _cluster_stat_packs() -> list[object]:
+    """The clusters' signed status packs, from wherever their broker keeps them.
+
+    The Redis broker keeps them in Redis itself (its own read is a plain KEYS + MGET);
+    the others in the Django cache, under an index read here without rewriting it.
+    """
+    from django_q.brokers import Broker, get_broker
+    from django_q.conf import Conf
+
+    broker = get_broker()
+    if type(broker).get_stats is not Broker.get_stats:
+        return list(broker.get_stats(f"{Conf.Q_STAT}:*") or [])
+    cache = caches[Conf.CACHE]
+    keys = cache.get(Conf.Q_STAT) or []
+    return list(cache.get_many(keys).values()) if keys else []
 
 
 def health_models() -> ModelsHealth:
