@@ -138,6 +138,27 @@ def task_queues_purge() -> None:
         get_broker(list_key=name).purge_queue()
 
 
+@pytest.fixture(autouse=True)
+def _no_cluster_heartbeats() -> None:
+    """Each test starts with no task-cluster heartbeats.
+
+    The Redis broker keeps them in Redis, beside the queue, for a few seconds after a
+    cluster (or a test that fakes one) wrote them; the shared-cache reset does not
+    reach them, and /health would count a cluster that is not there.
+    """
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return  # the ORM broker keeps them in the cache, which tests start empty
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    connection = get_broker().connection
+    stale = connection.keys(f"{Conf.Q_STAT}:*")
+    if stale:
+        connection.delete(*stale)
+
+
 @pytest.fixture
 def live_stack(transactional_db: None, tmp_path: Path) -> Iterator[LiveStack]:
     from django.conf import settings

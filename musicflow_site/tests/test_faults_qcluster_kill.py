@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django_q.models import Task
 
+from musicflow_site.api.health import health_cluster, health_memo_forget
 from predictor.models import ModelStatus, ModelVersion
 from predictor.services import training_enqueue
 from predictor.services.training import TRAIN_TASK
@@ -41,6 +42,12 @@ TRAINING_CATALOG_ROWS = 800
 
 def _import(pk: int) -> HistoryImport:
     return HistoryImport.objects.get(pk=pk)
+
+
+def _clusters_seen() -> int:
+    """Task clusters /health reports right now (its brief memo dropped)."""
+    health_memo_forget()
+    return health_cluster().clusters
 
 
 def _trained_version_ids() -> list[int]:
@@ -69,8 +76,15 @@ def test_a_cluster_killed_mid_import_then_restarted_stores_every_play_exactly_on
         f"the import was {killed.status} before the kill landed: make IMPORT_ROWS larger"
     )
     assert not Play.objects.filter(user=user).exists(), "a killed import left plays behind"
+    # /health notices: the dead cluster's heartbeat expires.
+    live_stack.wait_for(
+        lambda: _clusters_seen() == 0, timeout=15, what="/health to see no task cluster"
+    )
 
     live_stack.qcluster()
+    live_stack.wait_for(
+        lambda: _clusters_seen() == 1, timeout=30, what="/health to see the restarted cluster"
+    )
     live_stack.sleep_until_stale(killed.started_at, seconds=live_stack.short_timeout)
     live_stack.wait_for(
         lambda: _import(pk).status in (ImportStatus.DONE, ImportStatus.FAILED),
