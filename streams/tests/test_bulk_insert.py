@@ -1,4 +1,4 @@
-"""Bulk INSERT ... ON CONFLICT DO NOTHING of raw rows, on both paths of each database."""
+"""Bulk INSERT ... ON CONFLICT DO NOTHING of raw rows (PostgreSQL: through a scratch table)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ def track() -> Track:
     return Track.objects.create(name="Heroes", primary_artist="David Bowie")
 
 
-# 3 rows go straight in; 300 go through the scratch table.
 @pytest.mark.parametrize("size", [3, 300])
 def test_rows_already_stored_or_repeated_are_skipped_and_not_counted(track, size) -> None:
     TrackNameKey.objects.create(key="k-0", track=track)
@@ -59,7 +58,7 @@ def test_a_failed_insert_leaves_nothing_behind_for_the_next_one(track) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_inserts_in_autocommit_mode_are_stored_and_leave_the_scratch_empty() -> None:
+def test_inserts_in_autocommit_mode_are_stored_and_leave_nothing_to_repeat() -> None:
     track = Track.objects.create(name="Low", primary_artist="David Bowie")
     assert not connection.in_atomic_block
 
