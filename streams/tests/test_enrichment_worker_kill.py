@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow
 
 TRACKS = 120
 SEED = 5
-SLOW_SECONDS = 0.4
+# Each answer takes this long, so the kill surely lands while the second batch is in flight.
+SLOW_SECONDS = 1.0
 # tests_support.live_settings: a running job whose heartbeat is this old lost its worker.
 STALE_SECONDS = 3.0
 
