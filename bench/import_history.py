@@ -122,9 +122,14 @@ def _run(workdir: Path, args: argparse.Namespace) -> None:
     print(
         f"generated {args.rows:,} rows, {size_mb:.0f} MB zip, {time.perf_counter() - started:.1f} s"
     )
+    version = (
+        connection.Database.sqlite_version
+        if connection.vendor == "sqlite"
+        else connection.cursor().connection.info.server_version
+    )
     print(
-        f"database: {connection.vendor}, batch size {settings.MUSICFLOW_IMPORT_BATCH_SIZE}, "
-        f"{os.cpu_count()} CPUs"
+        f"database: {connection.vendor} {version}, "
+        f"batch size {settings.MUSICFLOW_IMPORT_BATCH_SIZE}, {os.cpu_count()} CPUs"
     )
     _timed_import(owner, export, "import")
     if args.reimport:
@@ -134,11 +139,13 @@ def _run(workdir: Path, args: argparse.Namespace) -> None:
 def _timed_import(owner: object, export: Path, label: str) -> None:
     from streams.services.history_import import history_import_from_paths
 
+    load_before = os.getloadavg()
     cpu_before = os.times()
     started = time.perf_counter()
     history_import = history_import_from_paths(owner=owner, paths=[export])
     elapsed = time.perf_counter() - started
     cpu_after = os.times()
+    load_after = os.getloadavg()
     if history_import.status != "done":
         raise SystemExit(f"{label} failed: {history_import.error}")
     cpu = (cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system)
@@ -152,6 +159,15 @@ def _timed_import(owner: object, export: Path, label: str) -> None:
         f"{label}: {elapsed:.1f} s wall ({cpu:.1f} s CPU), "
         f"{history_import.rows_read / elapsed:,.0f} rows/s, peak RSS {peak_mb:.0f} MB"
     )
+    # Other work on the machine takes CPU from the import: wall times mean little without it.
+    print(
+        f"{label}: load average (1, 5, 15 min) {_load(load_before)} before, "
+        f"{_load(load_after)} after"
+    )
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return " / ".join(f"{value:.2f}" for value in averages)
 
 
 if __name__ == "__main__":

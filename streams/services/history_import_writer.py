@@ -1,9 +1,10 @@
 """Writing plays fast: prepared INSERTs of precomputed tuples, resolved on the way in.
 
 Building a Django model instance per row costs more than parsing the row, so plays
-go in as tuples through one `INSERT ... ON CONFLICT DO NOTHING` per batch; the unique
-constraint on (user, dedupe_key) drops plays already stored (by an earlier import or
-earlier in this one), and the caller counts what was created from the database.
+go in as tuples through one `INSERT ... ON CONFLICT DO NOTHING` per batch
+(`streams.bulk_insert`); the unique constraint on (user, dedupe_key) drops plays
+already stored (by an earlier import or earlier in this one), and the caller counts
+what was created from the database.
 
 Before a batch is written, the offline resolution steps (by URI, then by name index)
 match what they can, so those plays are stored resolved instead of being updated
@@ -69,7 +70,7 @@ _SQLITE_IMPORT_CACHE_KIB = 256 * 1024
 
 
 class PlayWriter:
-    """Collects plays and writes them in batches of `batch_size`; counts what it stored."""
+    """Collects plays and writes them in batches of `batch_size`."""
 
     def __init__(
         self,
@@ -87,7 +88,6 @@ class PlayWriter:
         self._batch_format = ""
         self._track_by_uri: dict[str, int] = {}
         self._adapt_datetime = _datetime_adapter()
-        self.created = 0
 
     def add(self, plays: Sequence[PlayRecord], source_format: str) -> None:
         """Queue `plays` (all of one export format), writing every full batch."""
@@ -107,7 +107,7 @@ class PlayWriter:
 
     def _write(self, batch: list[PlayRecord]) -> None:
         rows = self._rows(batch, self._track_ids(batch))
-        self.created += rows_insert_ignoring_conflicts(
+        rows_insert_ignoring_conflicts(
             table=Play._meta.db_table, columns=PLAY_INSERT_COLUMNS, rows=rows
         )
 
