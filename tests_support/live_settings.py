@@ -31,7 +31,7 @@ RECCOBEATS_API_URL = env("RECCOBEATS_API_URL", default=RECCOBEATS_API_URL)
 # django-q2 hands an unacknowledged task (ORM broker) out again `retry` seconds after it
 # was taken; a "running" import older than the short cluster's timeout, or a training
 # older than MUSICFLOW_TRAINING_STALE_SECONDS, belongs to a dead worker.
-_SHORT_TIMEOUT = env.int("LIVE_Q_TIMEOUT", default=6)
+_SHORT_TIMEOUT = env.int("LIVE_Q_TIMEOUT", default=10)
 _TRAINING_TIMEOUT = env.int("LIVE_Q_TRAINING_TIMEOUT", default=20)
 Q_CLUSTER = {
     **Q_CLUSTER,

@@ -131,9 +131,11 @@ def test_two_clusters_never_run_one_users_imports_or_trainings_at_the_same_time(
     ]
     assert all("version_id" in r or "already running" in r.get("skipped", "") for r in results)
 
-    # Both clusters of each kind took tasks, every delivery among them.
+    # Every delivery was taken. Which cluster took an import is up to timing (on SQLite,
+    # where an import holds the only write lock, often the same one); trainings run
+    # for seconds without it, so both training clusters always get one.
     imports_taken = [len(IMPORT_TASK_TAKEN.findall(c.log_tail(10**7))) for c in clusters[:2]]
-    assert all(imports_taken) and sum(imports_taken) >= 2 * DELIVERIES, imports_taken
+    assert sum(imports_taken) >= 2 * DELIVERIES, imports_taken
     trainings_taken = [len(TRAIN_TASK_TAKEN.findall(c.log_tail(10**7))) for c in clusters[2:]]
     assert all(trainings_taken) and sum(trainings_taken) >= TRAININGS, trainings_taken
     assert any("already running" in r.get("skipped", "") for r in results), results
