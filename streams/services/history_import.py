@@ -206,6 +206,12 @@ def _claim(history_import: HistoryImport) -> bool:
             updated = HistoryImport.objects.filter(claimable, pk=history_import.pk).update(
                 status=ImportStatus.RUNNING, started_at=now, error=""
             )
+            if updated:
+                # The claim may have waited for another import of the owner to commit
+                # (SQLite's write lock, PostgreSQL's unique index): this one starts now,
+                # not when it began to wait.
+                now = timezone.now()
+                HistoryImport.objects.filter(pk=history_import.pk).update(started_at=now)
     except IntegrityError:
         raise _Busy from None
     if updated:
