@@ -59,6 +59,14 @@ def _empty_task_queue(django_db_setup, django_db_blocker) -> None:
 
 
 @pytest.fixture
+def empty_task_queues(settings) -> None:
+    """The test starts with nothing queued on either cluster, whatever the broker."""
+    from tests_support.queues import queued_tasks_purge
+
+    queued_tasks_purge()
+
+
+@pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(username="alice", password="alice-pass-123")
 

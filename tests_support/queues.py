@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django_q.brokers import get_broker
 from django_q.signing import SignedPackage
 
@@ -21,3 +22,23 @@ def queued_tasks_drain(*, cluster: str | None = None) -> list[dict[str, Any]]:
         for _, payload in broker.dequeue() or []:
             tasks.append(SignedPackage.loads(payload))
     return tasks
+
+
+def _clusters() -> tuple[str, str]:
+    return settings.Q_CLUSTER["name"], settings.MUSICFLOW_TRAINING_CLUSTER
+
+
+def queued_tasks_by_cluster() -> dict[str, list[dict[str, Any]]]:
+    """Every task queued on the main and on the training cluster, taken off their queues
+    (see queued_tasks_drain), by cluster name."""
+    return {cluster: queued_tasks_drain(cluster=cluster) for cluster in _clusters()}
+
+
+def queued_tasks_purge() -> None:
+    """Delete every task queued on the main and the training cluster, whatever the broker.
+
+    Redis keeps tasks queued by earlier tests (and runs); the ORM broker's rows are
+    deleted inside the test's transaction.
+    """
+    for cluster in _clusters():
+        get_broker(cluster).purge_queue()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django_q.models import OrmQ
 
 from predictor.models import ModelStatus, ModelVersion
 from predictor.services import model_version_activate
 from predictor.services.training import TRAIN_TASK
+from tests_support.queues import queued_tasks_by_cluster
 
 CHANGELIST = "admin:predictor_modelversion_changelist"
 
@@ -88,15 +88,31 @@ def test_archive_action_archives_inactive_versions_and_refuses_the_active_one(
 
 
 def test_retrain_action_queues_one_training_per_owner(
-    admin_client, two_versions, user, django_capture_on_commit_callbacks
+    admin_client,
+    two_versions,
+    user,
+    settings,
+    empty_task_queues,
+    django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         page = _act(admin_client, "retrain_owner", *two_versions)
     assert "Queued 1 training(s)." in page.content.decode()
-    queued = [(q.task["func"], q.task["args"], q.task["kwargs"]) for q in OrmQ.objects.all()]
-    assert queued == [
-        (TRAIN_TASK, (user.pk,), {"site_default": False, "trained_by_id": admin_client.admin.pk})
-    ]
+    queued = {
+        cluster: [(t["name"], t["func"], t["args"], t["kwargs"]) for t in tasks]
+        for cluster, tasks in queued_tasks_by_cluster().items()
+    }
+    assert queued == {
+        settings.Q_CLUSTER["name"]: [],
+        settings.MUSICFLOW_TRAINING_CLUSTER: [
+            (
+                f"train-user-{user.pk}",
+                TRAIN_TASK,
+                (user.pk,),
+                {"site_default": False, "trained_by_id": admin_client.admin.pk},
+            )
+        ],
+    }
 
 
 def test_metrics_cannot_be_edited_by_hand(admin_client, two_versions):

@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
-from django_q.models import OrmQ, Schedule
+from django_q.models import Schedule
 
 from predictor.models import ModelStatus, ModelVersion
 from predictor.selectors import users_due_for_training
@@ -17,14 +17,20 @@ from predictor.services.training import RETRAIN_DUE_TASK, RETRAIN_SCHEDULE_NAME,
 from predictor.tasks import model_version_train_task
 from predictor.tests.factories import STREAM_MS, _play
 from streams.models import Play
+from tests_support.queues import queued_tasks_by_cluster
 
 
-def _queued() -> list[tuple[str, str, tuple, dict]]:
-    return [(q.key, q.task["func"], q.task["args"], q.task["kwargs"]) for q in OrmQ.objects.all()]
+def _queued() -> list[tuple[str, str, str, tuple, dict]]:
+    """Every queued task, taken off the broker's queues: (cluster, name, func, args, kwargs)."""
+    return [
+        (cluster, t["name"], t["func"], t["args"], t["kwargs"])
+        for cluster, tasks in queued_tasks_by_cluster().items()
+        for t in tasks
+    ]
 
 
 def test_a_training_request_is_queued_on_the_training_cluster_only_after_commit(
-    user, settings, django_capture_on_commit_callbacks
+    user, settings, empty_task_queues, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         training_request(user_id=user.pk)
@@ -33,6 +39,7 @@ def test_a_training_request_is_queued_on_the_training_cluster_only_after_commit(
     assert _queued() == [
         (
             settings.MUSICFLOW_TRAINING_CLUSTER,
+            f"train-user-{user.pk}",
             TRAIN_TASK,
             (user.pk,),
             {"site_default": False, "trained_by_id": None},
@@ -59,12 +66,14 @@ def test_users_with_enough_new_resolved_plays_are_due(listener, other_user, sett
 
 
 def test_the_schedule_task_queues_the_due_users(
-    listener, settings, django_capture_on_commit_callbacks
+    listener, settings, empty_task_queues, django_capture_on_commit_callbacks
 ):
     settings.MUSICFLOW_RETRAIN_MIN_NEW_PLAYS = 1
     with django_capture_on_commit_callbacks(execute=True):
         assert retraining_queue_due() == [listener.pk]
-    assert [(func, args) for _, func, args, _ in _queued()] == [(TRAIN_TASK, (listener.pk,))]
+    assert [(cluster, func, args) for cluster, _, func, args, _ in _queued()] == [
+        (settings.MUSICFLOW_TRAINING_CLUSTER, TRAIN_TASK, (listener.pk,))
+    ]
 
 
 def test_setup_schedules_is_idempotent(db, settings):

@@ -39,7 +39,7 @@ from streams.resolution.index import name_index_add
 from tests_support.fakes import FakeTrack
 from tests_support.queues import queued_tasks_drain
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_http", "empty_queues")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_http", "empty_task_queues")]
 
 _n = itertools.count()
 
@@ -92,13 +92,6 @@ def history(user, fake_services):
     play(user, track="Blinding Lights", artist="The Weeknd", ms=30_000)
     play(user, track="Nobody Knows This", artist="Nobody At All")
     return {"heat": heat, "blinding": blinding}
-
-
-@pytest.fixture
-def empty_queues(settings) -> None:
-    """With a Redis broker, tasks queued by earlier tests are still there."""
-    queued_tasks_drain()
-    queued_tasks_drain(cluster=settings.MUSICFLOW_TRAINING_CLUSTER)
 
 
 def run_to_end(job_id: int):

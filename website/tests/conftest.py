@@ -59,12 +59,10 @@ def task_queue():
     A cluster process cannot see the test database, and running every task inline
     would drag the whole enrichment of a real export into one request.
     """
-    from django.conf import settings
-    from django_q.brokers import get_broker
+    from tests_support.queues import queued_tasks_purge
 
     yield
-    for cluster in (settings.Q_CLUSTER["name"], settings.MUSICFLOW_TRAINING_CLUSTER):
-        get_broker(cluster).purge_queue()
+    queued_tasks_purge()
 
 
 @pytest.fixture
