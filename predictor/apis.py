@@ -254,7 +254,9 @@ class PredictionApi(APIView):
         summary="How many times would you stream this song?",
         description="Predicted streams of the song for you (your active model, else the site's "
         "default; anonymous callers get the site default). A song the database knows is "
-        "answered without any network call.",
+        "answered without any network call. 503 when no model can answer: none is active "
+        "(`no_active_model`), or the active one's stored file is missing or fails its sha256 "
+        "check (`model_unavailable`).",
         parameters=[SongQuerySerializer],
         auth=[{"tokenAuth": []}, {"cookieAuth": []}, {}],
         responses={

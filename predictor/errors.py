@@ -10,6 +10,7 @@ __all__ = [
     "ArtifactIntegrityError",
     "DatasetTooSmall",
     "MlError",
+    "ModelArtifactMissing",
     "ModelVersionNotFound",
     "ModelVersionStateError",
     "NoActiveModel",
@@ -31,6 +32,11 @@ class ModelVersionNotFound(PredictorError, Http404):
 
     Also an Http404, so a plain Django or DRF view answers 404 without any mapping.
     """
+
+
+class ModelArtifactMissing(PredictorError):
+    """A version's artifact is not in the model storage (deleted, or on a storage the web
+    workers do not share with the training cluster): there is nothing to load."""
 
 
 class ModelVersionStateError(PredictorError):

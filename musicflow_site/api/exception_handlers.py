@@ -77,6 +77,7 @@ def _streams_rules() -> list[tuple[type[Exception], ErrorRule]]:
 def _predictor_rules() -> list[tuple[type[Exception], ErrorRule]]:
     from predictor.errors import (
         ArtifactIntegrityError,
+        ModelArtifactMissing,
         ModelVersionNotFound,
         ModelVersionStateError,
         NoActiveModel,
@@ -90,6 +91,8 @@ def _predictor_rules() -> list[tuple[type[Exception], ErrorRule]]:
         (TrainingInProgress, ErrorRule(409, "training_in_progress")),
         # The stored model no longer matches its checksum: refused, never unpickled.
         (ArtifactIntegrityError, ErrorRule(503, "model_unavailable")),
+        # Its file is not in the storage: the same for a client, nothing can be served.
+        (ModelArtifactMissing, ErrorRule(503, "model_unavailable")),
     ]
 
 

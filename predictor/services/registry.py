@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from sklearn.pipeline import Pipeline
 
-from predictor.errors import ModelVersionStateError
+from predictor.errors import ModelArtifactMissing, ModelVersionStateError
 from predictor.ml.artifact import artifact_load
 from predictor.models import ModelStatus, ModelVersion
 
@@ -118,22 +118,39 @@ def model_version_pipeline(*, version: ModelVersion) -> Pipeline:
     """The version's fitted pipeline, loaded once per process after its sha256 matches.
 
     Raises ArtifactIntegrityError (and never unpickles) when the stored bytes differ
-    from the sha256 recorded at training time.
+    from the sha256 recorded at training time, ModelArtifactMissing when the storage
+    does not have the file.
     """
     with _cache_lock:
         cached = _cache.get(version.pk)
         if cached is not None:
             _cache.move_to_end(version.pk)
             return cached
-    with version.artifact.open("rb") as handle:
-        data = handle.read()
-    pipeline = artifact_load(data=data, expected_sha256=version.artifact_sha256)
+    pipeline = artifact_load(
+        data=_artifact_read(version=version), expected_sha256=version.artifact_sha256
+    )
     with _cache_lock:
         _cache[version.pk] = pipeline
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     logger.info("loaded %s (sha256 %s)", version, version.artifact_sha256[:12])
     return pipeline
+
+
+def _artifact_read(*, version: ModelVersion) -> bytes:
+    """The version's stored bytes; ModelArtifactMissing when the storage has none."""
+    name = version.artifact.name
+    if name:
+        try:
+            with version.artifact.open("rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            pass
+    logger.error("%s: artifact %r is missing from the model storage", version, name)
+    raise ModelArtifactMissing(
+        f"the stored model of version {version.version} is missing; it cannot be loaded "
+        "until its file is restored or another version is activated"
+    )
 
 
 def model_cache_clear() -> None:

@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from predictor.errors import (
     ArtifactIntegrityError,
+    ModelArtifactMissing,
     ModelVersionStateError,
     PredictorError,
     TrainingInProgress,
@@ -175,7 +176,7 @@ def _champion_compare(
     try:
         pipeline = model_version_pipeline(version=champion)
         predicted = pipeline.predict(dataset.frame.iloc[holdout])
-    except (ArtifactIntegrityError, OSError, ValueError, KeyError) as exc:
+    except (ArtifactIntegrityError, ModelArtifactMissing, OSError, ValueError, KeyError) as exc:
         reason = f"active version {champion.version} could not be evaluated: {exc}"
         return {**base, "activate": True, "reason": reason}
     deviance = metrics_compute(y_true=dataset.target[holdout], y_pred=predicted).poisson_deviance

@@ -154,6 +154,45 @@ def test_no_active_model_is_503(api_client, site_model):
     assert response.json()["code"] == "no_active_model"
 
 
+def test_a_model_file_missing_from_storage_is_503_model_unavailable(
+    api_client, owner_client, site_model
+):
+    track = _known(site_model)
+    # The registry names a file the storage does not have (deleted, or not shared).
+    ModelVersion.objects.filter(pk=site_model.version.pk).update(
+        artifact="models/site-default/v1-gone.joblib"
+    )
+    response = _ask(api_client, track.name, track.primary_artist)
+    assert response.status_code == 503
+    body = response.json()
+    assert set(body) == {"detail", "code"}
+    assert body["code"] == "model_unavailable"
+    assert "version 1" in body["detail"] and "missing" in body["detail"]
+    # A batch answers it per item, in the same shape.
+    batch = owner_client.post(
+        "/api/predictions/",
+        {"items": [{"song": track.name, "artist": track.primary_artist}]},
+        format="json",
+    )
+    assert batch.status_code == 200
+    (item,) = batch.json()["results"]
+    assert (item["status"], item["error"]) == (503, body)
+    # Nothing was cached: once the file is back, predictions are served again.
+    ModelVersion.objects.filter(pk=site_model.version.pk).update(
+        artifact=site_model.version.artifact.name
+    )
+    assert _ask(api_client, track.name, track.primary_artist).status_code == 200
+
+
+def test_a_model_file_that_fails_its_sha256_is_503_model_unavailable(api_client, site_model):
+    track = _known(site_model)
+    ModelVersion.objects.filter(pk=site_model.version.pk).update(artifact_sha256="0" * 64)
+    response = _ask(api_client, track.name, track.primary_artist)
+    assert response.status_code == 503
+    assert response.json()["code"] == "model_unavailable"
+    assert "sha256" in response.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [

@@ -86,6 +86,15 @@ def test_a_better_challenger_replaces_a_weak_champion(trained, listener):
     assert not champion.is_active and champion.status == ModelStatus.READY
 
 
+def test_a_champion_whose_file_is_missing_is_replaced_by_the_challenger(trained, listener):
+    champion = trained.version
+    ModelVersion.objects.filter(pk=champion.pk).update(artifact="models/gone.joblib")
+    challenger = model_version_train(owner=listener)
+    assert challenger.activated
+    assert "could not be evaluated" in challenger.comparison["reason"]
+    assert "missing" in challenger.comparison["reason"]
+
+
 def _content(data: bytes):
     from django.core.files.base import ContentFile
 

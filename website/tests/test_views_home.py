@@ -129,6 +129,20 @@ def test_without_any_model_the_page_says_what_to_do(client, known_song):
     assert b"No model yet" in response.content
 
 
+def test_a_model_file_missing_from_storage_is_a_503_page_not_a_crash(
+    client, known_song, site_model
+):
+    site_model.artifact = "models/site-default/v1-gone.joblib"
+    site_model.save(update_fields=["artifact"])
+
+    response = client.get(
+        reverse("website:home"), {"song": known_song.name, "artist": "Rick Astley"}
+    )
+
+    assert response.status_code == 503
+    assert b"The model could not be loaded" in response.content
+
+
 def test_synthetic_tracks_and_models_are_labelled(client, known_song, site_model, user):
     from datetime import UTC, datetime
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from predictor.errors import ArtifactIntegrityError, NoActiveModel
+from predictor.errors import ArtifactIntegrityError, ModelArtifactMissing, NoActiveModel
 from streams.clients.errors import RateLimited, SourceUnavailable
 from streams.errors import LookupDeferred, TrackNotFound
 from website.forms import PredictionForm
@@ -63,6 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
             SourceUnavailable,
             LookupDeferred,
             ArtifactIntegrityError,
+            ModelArtifactMissing,
         ) as exc:
             error = _error_for(exc, song, artist)
             context["error"], status = error, error.status
