@@ -104,6 +104,15 @@
       .catch((error) => showError(error.message));
   }
 
+  // Why the server refused the upload, in its own words: the page's refusals carry
+  // "error"; the site-wide body-size limit answers 413 in the API's shape, "detail".
+  function refusal(status, body) {
+    if (body.error) return body.error;
+    if (body.detail) return "Upload refused: " + body.detail;
+    if (status === 413) return "Upload refused: it is larger than the server accepts.";
+    return "The upload failed (HTTP " + status + ").";
+  }
+
   form.addEventListener("submit", (event) => {
     if (!window.FormData || !window.XMLHttpRequest) return; // plain form post
     event.preventDefault();
@@ -126,7 +135,7 @@
         setProgress("Upload complete, import queued…", null);
         poll(body.progress_url);
       } else {
-        showError(body.error || "The upload failed (HTTP " + xhr.status + ").");
+        showError(refusal(xhr.status, body));
       }
     });
     xhr.addEventListener("error", () => showError("The upload failed: the connection was lost."));

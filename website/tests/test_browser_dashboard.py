@@ -86,6 +86,23 @@ def test_upload_the_real_export_then_see_the_top_artist(logged_in, export_zip, s
     assert str(top_streams) in row.inner_text()
 
 
+def test_an_upload_over_the_size_limit_shows_the_servers_reason(logged_in, settings, tmp_path):
+    browsing, page = logged_in, logged_in.page
+    settings.MUSICFLOW_UPLOAD_MAX_BYTES = 1000
+    export = tmp_path / "StreamingHistory_music_0.json"
+    export.write_bytes(b"[" + b" " * 100_000 + b"]")  # past the limit and the multipart margin
+
+    page.get_by_label("Spotify export (.zip or .json files)").set_input_files(export)
+    page.get_by_role("button", name="Upload and import").click()
+
+    error = page.locator("#upload-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("more than the 1000 accepted")
+    browsing.shot("upload-too-large")
+    assert page.get_by_role("button", name="Upload and import").is_enabled()
+    assert not HistoryImport.objects.exists()
+
+
 def test_dropping_files_on_the_drop_zone_selects_them(logged_in):
     page = logged_in.page
     dropped = page.evaluate_handle(
