@@ -15,6 +15,7 @@ __all__ = [
     "ModelVersionStateError",
     "NoActiveModel",
     "PredictorError",
+    "TrainingDeferred",
     "TrainingInProgress",
 ]
 
@@ -45,3 +46,8 @@ class ModelVersionStateError(PredictorError):
 
 class TrainingInProgress(PredictorError):
     """Another training for the same owner is running; the database lock refused a second."""
+
+
+class TrainingDeferred(PredictorError):
+    """A queued training found another of the same owner running: it is remembered on
+    that version and queued again once that training ends, instead of being dropped."""

@@ -3,8 +3,9 @@
 The rules that keep serving sane are database constraints, not code conventions:
 version numbers are unique per owner, at most one version per owner is active, only a
 ready version can be active, and at most one training per owner runs at a time (the
-"training" row is the lock). The site-wide default model has no owner; because SQL
-treats NULLs as distinct, each rule has a twin for owner IS NULL.
+"training" row is the lock; a training asked for meanwhile is remembered on that row).
+The site-wide default model has no owner; because SQL treats NULLs as distinct, each
+rule has a twin for owner IS NULL.
 """
 
 from __future__ import annotations
@@ -94,6 +95,25 @@ class ModelVersion(models.Model):
         upload_to=artifact_upload_to, storage=artifact_storage, max_length=255, blank=True
     )
     artifact_sha256 = models.CharField(max_length=64, blank=True)
+
+    # A training asked for while this one ran (the lock refused it), remembered here and
+    # queued once this one stops training: from this user's history, for this requester.
+    # Any number of requests during one training make one training after it.
+    pending_dataset_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Set when a training was requested while this one ran; it is queued after.",
+    )
+    pending_trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     training_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)

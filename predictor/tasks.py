@@ -6,8 +6,8 @@ import logging
 
 from django.contrib.auth import get_user_model
 
-from predictor.errors import DatasetTooSmall, TrainingInProgress
-from predictor.services import model_version_train, retraining_queue_due
+from predictor.errors import DatasetTooSmall, TrainingDeferred, TrainingInProgress
+from predictor.services import retraining_queue_due, training_request_run
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +22,10 @@ def model_version_train_task(
         return {"user_id": user_id, "skipped": "user no longer exists"}
     trained_by = users.filter(pk=trained_by_id).first() if trained_by_id else None
     try:
-        outcome = model_version_train(
-            owner=None if site_default else user, trained_by=trained_by, dataset_user=user
-        )
+        outcome = training_request_run(user=user, site_default=site_default, trained_by=trained_by)
+    except TrainingDeferred as exc:
+        logger.info("training of user %s deferred: %s", user_id, exc)
+        return {"user_id": user_id, "deferred": str(exc)}
     except TrainingInProgress as exc:
         logger.info("training of user %s skipped: %s", user_id, exc)
         return {"user_id": user_id, "skipped": str(exc)}

@@ -28,6 +28,7 @@ from predictor.services.training import (
     schedules_install,
     training_enqueue,
     training_request,
+    training_request_run,
 )
 
 __all__ = [
@@ -50,4 +51,5 @@ __all__ = [
     "track_features_for_user",
     "training_enqueue",
     "training_request",
+    "training_request_run",
 ]

@@ -2,8 +2,11 @@
 
 The "training" row is the per-owner lock: the database allows one per owner (see
 ModelVersion's constraints), so a second worker, cluster or web request asking for a
-training while one runs gets TrainingInProgress instead of a second fit. A row left
-behind by a killed worker stops locking after MUSICFLOW_TRAINING_STALE_SECONDS.
+training while one runs gets TrainingInProgress instead of a second fit. A queued
+training request that meets the lock is not dropped: it is recorded on the running row
+(`pending_dataset_user`), and the training queues it when it stops training, once
+however many requests came meanwhile. A row left behind by a killed worker stops
+locking after MUSICFLOW_TRAINING_STALE_SECONDS.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from predictor.errors import (
     ModelArtifactMissing,
     ModelVersionStateError,
     PredictorError,
+    TrainingDeferred,
     TrainingInProgress,
 )
 from predictor.ml.ablation import SignalEffect, context_signal_effects
@@ -111,6 +115,8 @@ def library_versions() -> dict[str, str]:
 
 
 def _release_stale(owner_id: int | None) -> None:
+    # A request deferred to the released row needs nothing more: the training about to
+    # take the lock starts after it.
     cutoff = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS)
     released = ModelVersion.objects.filter(
         owner_id=owner_id, status=ModelStatus.TRAINING, created_at__lt=cutoff
@@ -296,12 +302,66 @@ def model_version_train(
     if owner_id is None and config.include_context:
         config = replace(config, include_context=False)
     try:
-        return _train_into(version=version, source=source, config=config)
+        outcome = _train_into(version=version, source=source, config=config)
     except Exception as exc:
-        ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.TRAINING).update(
+        failed = ModelVersion.objects.filter(pk=version.pk, status=ModelStatus.TRAINING).update(
             status=ModelStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000]
         )
+        if failed:
+            _pending_training_request(version_id=version.pk)
         raise
+    _pending_training_request(version_id=version.pk)
+    return outcome
+
+
+def _pending_training_request(*, version_id: int) -> bool:
+    """Queues the training asked for while this version trained; False if none was.
+
+    Called by whoever moved the version out of "training": a request can be recorded
+    only on a "training" row, so none can arrive after this read.
+    """
+    row = (
+        ModelVersion.objects.filter(pk=version_id)
+        .values("owner_id", "pending_dataset_user_id", "pending_trained_by_id")
+        .first()
+    )
+    if row is None or row["pending_dataset_user_id"] is None:
+        return False
+    logger.info("queueing the training requested while version %s trained", version_id)
+    training_request(
+        user_id=row["pending_dataset_user_id"],
+        site_default=row["owner_id"] is None,
+        trained_by_id=row["pending_trained_by_id"],
+    )
+    return True
+
+
+def training_request_run(
+    *,
+    user: AbstractBaseUser,
+    site_default: bool = False,
+    trained_by: AbstractBaseUser | None = None,
+) -> TrainingOutcome:
+    """Runs one queued training request: the user's next version, or (site_default) the
+    site default's from the user's history.
+
+    If another training of the same owner runs, the request is recorded on it and
+    TrainingDeferred is raised: that training queues it when it ends.
+    """
+    owner = None if site_default else user
+    for _attempt in range(3):
+        try:
+            return model_version_train(owner=owner, trained_by=trained_by, dataset_user=user)
+        except TrainingInProgress:
+            running = ModelVersion.objects.filter(
+                owner_id=None if owner is None else owner.pk, status=ModelStatus.TRAINING
+            )
+            if running.update(pending_dataset_user=user, pending_trained_by=trained_by):
+                raise TrainingDeferred(
+                    "a training for this owner is running; this one is queued when it ends"
+                ) from None
+            # That training ended in between: the lock is free, so try again.
+    raise TrainingInProgress("trainings of this owner kept starting; this request was not run")
 
 
 def context_ablation_for_user(*, user: AbstractBaseUser, repeats: int = 5) -> list[SignalEffect]:
@@ -378,7 +438,7 @@ def trainings_requeue_abandoned() -> list[int]:
 
     A worker killed mid-fit leaves its "training" row, which stops locking only after
     MUSICFLOW_TRAINING_STALE_SECONDS. The ORM broker may hand the task out again before
-    that (the redelivery is then skipped as "in progress") and Redis never does, so
+    that (the redelivery is then deferred to the dead row) and Redis never does, so
     without this the training would never happen.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS)
@@ -390,13 +450,19 @@ def trainings_requeue_abandoned() -> list[int]:
         released = ModelVersion.objects.filter(pk=pk, status=ModelStatus.TRAINING).update(
             status=ModelStatus.FAILED, error="abandoned: the worker stopped before finishing"
         )
-        if released and dataset_user_id is not None:
+        if not released:
+            continue
+        # One training stands for the abandoned one and any asked for while it ran
+        # (that latest request, when there was one).
+        if not _pending_training_request(version_id=pk):
+            if dataset_user_id is None:
+                continue
             training_request(
                 user_id=dataset_user_id,
                 site_default=owner_id is None,
                 trained_by_id=trained_by_id,
             )
-            requeued.append(pk)
+        requeued.append(pk)
     if requeued:
         logger.warning("requeued %d abandoned training(s): %s", len(requeued), requeued)
     return requeued

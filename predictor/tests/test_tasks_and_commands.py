@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
 from django_q.models import Schedule
 
 from predictor.models import ModelStatus, ModelVersion
 from predictor.selectors import users_due_for_training
 from predictor.services import retraining_queue_due, training_request
-from predictor.services.training import RETRAIN_DUE_TASK, RETRAIN_SCHEDULE_NAME, TRAIN_TASK
+from predictor.services.training import (
+    RETRAIN_DUE_TASK,
+    RETRAIN_SCHEDULE_NAME,
+    TRAIN_TASK,
+    trainings_requeue_abandoned,
+)
 from predictor.tasks import model_version_train_task
 from predictor.tests.factories import STREAM_MS, _play
 from streams.models import Play
@@ -89,16 +99,107 @@ def test_setup_schedules_is_idempotent(db, settings):
     assert f"up to date: {RETRAIN_SCHEDULE_NAME}" in out.getvalue()
 
 
-def test_the_training_task_trains_and_skips_while_another_training_runs(listener):
+def test_the_training_task_trains_and_defers_while_another_training_runs(listener):
     done = model_version_train_task(listener.pk)
     assert done["version"] == 1 and done["activated"] is True
-    ModelVersion.objects.create(owner=listener, version=2, status=ModelStatus.TRAINING)
-    skipped = model_version_train_task(listener.pk)
-    assert "already running" in skipped["skipped"]
+    running = ModelVersion.objects.create(owner=listener, version=2, status=ModelStatus.TRAINING)
+    deferred = model_version_train_task(listener.pk)
+    assert "queued when it ends" in deferred["deferred"]
+    running.refresh_from_db()
+    assert (running.pending_dataset_user, running.pending_trained_by) == (listener, None)
+    assert ModelVersion.objects.filter(owner=listener).count() == 2
     assert model_version_train_task(999_999) == {
         "user_id": 999_999,
         "skipped": "user no longer exists",
     }
+
+
+@contextmanager
+def _asked_while_training(*requests: tuple[tuple, dict]) -> Iterator[list[dict]]:
+    """Runs the training task for each request the moment the next training starts (its
+    "training" row is saved), as another worker would; yields their results."""
+    results: list[dict] = []
+
+    def ask(sender, instance, created, **kwargs) -> None:
+        if created and instance.status == ModelStatus.TRAINING and not results:
+            results.extend(model_version_train_task(*a, **kw) for a, kw in requests)
+
+    post_save.connect(ask, sender=ModelVersion)
+    try:
+        yield results
+    finally:
+        post_save.disconnect(ask, sender=ModelVersion)
+
+
+def test_trainings_asked_for_while_one_runs_make_one_training_after_it(
+    listener, other_user, settings, empty_task_queues, django_capture_on_commit_callbacks
+):
+    admin = other_user
+    meanwhile = [((listener.pk,), {}), ((listener.pk,), {"trained_by_id": admin.pk})]
+    with (
+        _asked_while_training(*meanwhile) as results,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        first = model_version_train_task(listener.pk)
+    assert [sorted(r) for r in results] == [["deferred", "user_id"]] * 2
+    assert first["version"] == 1
+    # Nothing was dropped: one training is queued, for the latest request.
+    assert _queued() == [
+        (
+            settings.MUSICFLOW_TRAINING_CLUSTER,
+            f"train-user-{listener.pk}",
+            TRAIN_TASK,
+            (listener.pk,),
+            {"site_default": False, "trained_by_id": admin.pk},
+        )
+    ]
+    # A worker runs it; with nothing asked for meanwhile, nothing follows it.
+    with django_capture_on_commit_callbacks(execute=True):
+        second = model_version_train_task(listener.pk, trained_by_id=admin.pk)
+    assert second["version"] == 2
+    assert ModelVersion.objects.get(pk=second["version_id"]).trained_by == admin
+    assert _queued() == []
+
+
+def test_a_training_asked_for_while_one_fails_still_runs_after_it(
+    library, other_user, settings, empty_task_queues, django_capture_on_commit_callbacks
+):
+    with (
+        _asked_while_training(((other_user.pk,), {})) as results,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        failed = model_version_train_task(other_user.pk)  # no plays: nothing to learn
+    assert "failed" in failed and "deferred" in results[0]
+    assert ModelVersion.objects.get(owner=other_user).status == ModelStatus.FAILED
+    assert [(c, args) for c, _, _, args, _ in _queued()] == [
+        (settings.MUSICFLOW_TRAINING_CLUSTER, (other_user.pk,))
+    ]
+
+
+def test_an_abandoned_training_is_queued_again_as_the_request_made_meanwhile(
+    user, other_user, settings, empty_task_queues, django_capture_on_commit_callbacks
+):
+    # The site default is trained from one user's history; the request made while it
+    # ran named another user, and an admin.
+    stale = ModelVersion.objects.create(
+        owner=None, version=1, status=ModelStatus.TRAINING, dataset_user=user
+    )
+    deferred = model_version_train_task(other_user.pk, site_default=True, trained_by_id=user.pk)
+    assert "deferred" in deferred
+    # Its worker died, and the row grew stale.
+    long_ago = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS + 5)
+    ModelVersion.objects.filter(pk=stale.pk).update(created_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert trainings_requeue_abandoned() == [stale.pk]
+    assert _queued() == [
+        (
+            settings.MUSICFLOW_TRAINING_CLUSTER,
+            f"train-site-from-user-{other_user.pk}",
+            TRAIN_TASK,
+            (other_user.pk,),
+            {"site_default": True, "trained_by_id": user.pk},
+        )
+    ]
 
 
 def test_train_command_prints_metrics_of_model_and_baselines_as_json(listener):
