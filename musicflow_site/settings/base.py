@@ -198,6 +198,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 # --- predictor ---
 MUSICFLOW_STREAM_MIN_MS = env.int("MUSICFLOW_STREAM_MIN_MS", default=30_000)
 MUSICFLOW_NEGATIVE_RATIO = env.float("MUSICFLOW_NEGATIVE_RATIO", default=3.0)
+MUSICFLOW_NEGATIVE_SEED = env.int("MUSICFLOW_NEGATIVE_SEED", default=0)
 MUSICFLOW_RETRAIN_MIN_NEW_PLAYS = env.int("MUSICFLOW_RETRAIN_MIN_NEW_PLAYS", default=200)
 # How often the continuous-training schedule looks for users with enough new plays.
 MUSICFLOW_RETRAIN_EVERY_MINUTES = env.int("MUSICFLOW_RETRAIN_EVERY_MINUTES", default=30)

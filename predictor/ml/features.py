@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 from predictor.ml.context import CONTEXT_FEATURES, CONTEXT_SIGNALS
+from predictor.ml.records import AUDIO_INPUTS
 
 KEY_NAMES: tuple[str, ...] = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 KEY_FEATURES: tuple[str, ...] = (*(f"key_{name}" for name in KEY_NAMES), "key_unknown")
@@ -85,20 +86,11 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "artist_saved_tracks_other": "How many other tracks by these artists you saved.",
 }
 
+# The key is one-hot encoded instead.
 _NUMERIC_INPUTS: tuple[str, ...] = (
     "duration_ms",
     "popularity",
-    "danceability",
-    "energy",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
+    *(name for name in AUDIO_INPUTS if name != "key"),
 )
 
 

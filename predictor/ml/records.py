@@ -50,6 +50,23 @@ class TrackSample:
 
 
 SAMPLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(TrackSample))
+# Spotify's audio features as every source names them (raw: `key` is still 0-11 or -1).
+# streams.models.AUDIO_FEATURE_FIELDS is the same list on the Django side (a test
+# keeps them equal; this package may not import Django).
+AUDIO_INPUTS: tuple[str, ...] = (
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 
 from predictor.ml.context import context_add, name_key
 from predictor.ml.records import samples_frame
@@ -92,21 +92,22 @@ def _negative_pool(user: AbstractBaseUser, played: pd.DataFrame) -> list[int]:
     )
     return [
         track_id
-        for track_id, name, artist in pool.order_by("id").values_list(
-            "id", "name", "primary_artist"
-        )
+        # Ordered by a natural key, so the draw does not depend on how a database
+        # numbered the rows.
+        for track_id, name, artist in pool.order_by(
+            F("spotify_id").asc(nulls_last=True), "name", "primary_artist", "id"
+        ).values_list("id", "name", "primary_artist")
         if (name_key(name), name_key(artist)) not in heard
     ]
 
 
-def _sample_negatives(
-    user: AbstractBaseUser, pool: list[int], exclude: set[int], count: int
-) -> list[int]:
+def _sample_negatives(pool: list[int], exclude: set[int], count: int) -> list[int]:
     candidates = [track_id for track_id in pool if track_id not in exclude]
     if count >= len(candidates):
         return candidates
-    # Seeded by the user, so the same history and catalog give the same dataset.
-    rng = np.random.default_rng(int(user.pk))
+    # A fixed seed, not the user's primary key (PostgreSQL never reuses one), so the
+    # same history and catalog give the same dataset on any database.
+    rng = np.random.default_rng(settings.MUSICFLOW_NEGATIVE_SEED)
     return sorted(int(i) for i in rng.choice(candidates, size=count, replace=False))
 
 
@@ -127,7 +128,7 @@ def dataset_build_for_user(*, user: AbstractBaseUser, include_context: bool = Tr
     featured = _featured_in_chunks(list(streams_by_track))
     played = played_names_for_user(user=user)
     count = round(settings.MUSICFLOW_NEGATIVE_RATIO * len(featured))
-    negatives = _sample_negatives(user, _negative_pool(user, played), set(streams_by_track), count)
+    negatives = _sample_negatives(_negative_pool(user, played), set(streams_by_track), count)
     rows = track_values(track_ids=[*featured, *negatives])
     frame = samples_frame(samples=[track_sample_from_values(values=row) for row in rows])
     if include_context:

@@ -19,7 +19,7 @@ from predictor.ml.records import (
     played_frame,
     saved_frame,
 )
-from streams.models import Play, SavedTrack, Track
+from streams.models import AUDIO_FEATURE_FIELDS, Play, SavedTrack, Track
 
 TRACK_SAMPLE_FIELDS: tuple[str, ...] = (
     "id",
@@ -34,18 +34,7 @@ TRACK_SAMPLE_FIELDS: tuple[str, ...] = (
     "explicit",
     "popularity",
     "available_markets_count",
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
+    *AUDIO_FEATURE_FIELDS,
 )
 _COPIED = TRACK_SAMPLE_FIELDS[10:]  # popularity ... time_signature: same names on both sides
 

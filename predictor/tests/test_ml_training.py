@@ -17,6 +17,7 @@ FAMILIES = {
     "PoissonRegressor",
     "RandomForestRegressor",
     "MLPRegressor",
+    "VotingRegressor",
 }
 
 
@@ -29,7 +30,7 @@ def test_every_model_family_is_a_candidate_and_scored(quick_result):
     assert quick_result.estimator == quick_result.candidates[0].estimator
 
 
-def test_standard_grid_has_the_four_families_with_poisson_losses():
+def test_standard_grid_has_the_four_families_and_their_blend_with_poisson_losses():
     grid = candidate_grid(config=TrainingConfig())
     estimators = [g["model__estimator"][0] for g in grid]
     assert {type(e).__name__ for e in estimators} == FAMILIES
@@ -37,6 +38,11 @@ def test_standard_grid_has_the_four_families_with_poisson_losses():
     assert by_name["HistGradientBoostingRegressor"].loss == "poisson"
     assert by_name["MLPRegressor"].loss == "poisson"
     assert type(by_name["HurdleRegressor"].classifier).__name__ == "RandomForestClassifier"
+    # The blend averages the hurdle (with its forest for "how often") and the GLM.
+    blended = dict(by_name["VotingRegressor"].estimators)
+    assert type(blended["hurdle"]).__name__ == "HurdleRegressor"
+    assert blended["hurdle"].regressor is not None
+    assert type(blended["glm"]).__name__ == "PoissonRegressor"
 
 
 def test_the_holdout_is_never_seen_by_the_search(quick_result, synthetic):

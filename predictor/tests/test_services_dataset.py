@@ -76,6 +76,28 @@ def test_the_same_history_gives_the_same_dataset_and_digest(listener, library):
     assert dataset_build_for_user(user=listener).report.digest != first.report.digest
 
 
+def test_two_users_with_the_same_history_get_the_same_negatives(
+    listener, library, django_user_model
+):
+    from predictor.tests.factories import history_create
+
+    twin = django_user_model.objects.create_user(username="twin", password="x")
+    history_create(user=twin, library=library)
+    assert twin.pk != listener.pk
+    # The draw depends on the history and the catalog, not on a database-assigned key.
+    mine, theirs = dataset_build_for_user(user=listener), dataset_build_for_user(user=twin)
+    assert mine.report.negatives > 0
+    assert mine.track_ids == theirs.track_ids
+    assert mine.report.digest == theirs.report.digest
+
+
+def test_the_model_package_names_the_same_audio_features_as_the_track_table():
+    from predictor.ml.records import AUDIO_INPUTS
+    from streams.models import AUDIO_FEATURE_FIELDS
+
+    assert AUDIO_INPUTS == AUDIO_FEATURE_FIELDS
+
+
 def test_context_never_counts_a_tracks_own_streams(listener, library):
     dataset = dataset_build_for_user(user=listener)
     frame = dataset.frame

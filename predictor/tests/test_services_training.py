@@ -26,8 +26,9 @@ def test_first_training_stores_a_ready_active_version_with_everything_recorded(t
         "PoissonRegressor",
         "RandomForestRegressor",
         "MLPRegressor",
+        "VotingRegressor",
     }
-    assert len(version.candidates) == 5
+    assert len(version.candidates) == 6
     assert set(version.metrics) >= {"poisson_deviance", "d2", "mae", "spearman", "roc_auc"}
     assert set(version.baselines) == {"mean", "popularity"}
     assert version.cv_metrics["model"]["d2"]["folds"] == 5
