@@ -140,8 +140,9 @@ class TrainingResult:
 def candidate_grid(*, config: TrainingConfig) -> list[dict[str, list[object]]]:
     """The estimators and hyper-parameters GridSearchCV tries.
 
-    Kept small on purpose: a 20k-track dataset must train in under a minute on two
-    cores (see bench/train.py).
+    Kept small on purpose: a 20k-track dataset trains in about a minute on two cores
+    (see bench/train.py); the hurdle's forest classifier, alone and in the blend, is
+    most of that.
     """
     rs = config.random_state
     quick = config.grid == "quick"
