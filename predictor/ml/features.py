@@ -32,18 +32,10 @@ RELEASE_FEATURES: tuple[str, ...] = (
     "release_day",
     "date_is_complete",
 )
+# Every audio feature is used as it comes but the key, which is one-hot encoded.
+_AUDIO_NUMERIC: tuple[str, ...] = tuple(name for name in AUDIO_INPUTS if name != "key")
 AUDIO_FEATURES: tuple[str, ...] = (
-    "danceability",
-    "energy",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
+    *_AUDIO_NUMERIC,
     *KEY_FEATURES,
 )
 
@@ -86,12 +78,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "artist_saved_tracks_other": "How many other tracks by these artists you saved.",
 }
 
-# The key is one-hot encoded instead.
-_NUMERIC_INPUTS: tuple[str, ...] = (
-    "duration_ms",
-    "popularity",
-    *(name for name in AUDIO_INPUTS if name != "key"),
-)
+_NUMERIC_INPUTS: tuple[str, ...] = ("duration_ms", "popularity", *_AUDIO_NUMERIC)
 
 
 def feature_names(

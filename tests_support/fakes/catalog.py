@@ -10,22 +10,12 @@ import random
 import string
 from dataclasses import dataclass, field
 
+from predictor.ml.records import AUDIO_INPUTS
+
 BASE62 = string.digits + string.ascii_letters
 
-FEATURE_NAMES = (
-    "danceability",
-    "energy",
-    "key",
-    "loudness",
-    "mode",
-    "speechiness",
-    "acousticness",
-    "instrumentalness",
-    "liveness",
-    "valence",
-    "tempo",
-    "time_signature",
-)
+# The fake services answer with the same audio features Spotify's API names.
+FEATURE_NAMES = AUDIO_INPUTS
 
 
 @dataclass
