@@ -137,6 +137,19 @@ class TrainingResult:
         }
 
 
+def hurdle_build(*, config: TrainingConfig) -> HurdleRegressor:
+    """The grid's hurdle model (forest classifier x streamed mean); the ablation's model too."""
+    return HurdleRegressor(
+        classifier=RandomForestClassifier(
+            n_estimators=40 if config.grid == "quick" else 100,
+            min_samples_leaf=5,
+            max_features=0.5,
+            max_samples=0.5,
+            random_state=config.random_state,
+        )
+    )
+
+
 def candidate_grid(*, config: TrainingConfig) -> list[dict[str, list[object]]]:
     """The estimators and hyper-parameters GridSearchCV tries.
 
@@ -159,15 +172,7 @@ def candidate_grid(*, config: TrainingConfig) -> list[dict[str, list[object]]]:
         max_iter=200,
         random_state=rs,
     )
-    hurdle = HurdleRegressor(
-        classifier=RandomForestClassifier(
-            n_estimators=40 if quick else 100,
-            min_samples_leaf=5,
-            max_features=0.5,
-            max_samples=0.5,
-            random_state=rs,
-        )
-    )
+    hurdle = hurdle_build(config=config)
     streamed_forest = RandomForestRegressor(
         n_estimators=30 if quick else 40, min_samples_leaf=5, random_state=rs
     )

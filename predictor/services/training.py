@@ -48,7 +48,7 @@ from predictor.ml.context import (
 )
 from predictor.ml.metrics import metrics_compute
 from predictor.ml.predict import prediction_percentiles
-from predictor.ml.training import TrainingConfig, TrainingResult, candidate_grid, model_train
+from predictor.ml.training import TrainingConfig, TrainingResult, hurdle_build, model_train
 from predictor.models import ModelStatus, ModelVersion
 from predictor.selectors import users_due_for_training
 from predictor.services.dataset import Dataset, DatasetReport, dataset_build_for_user
@@ -385,7 +385,7 @@ def context_ablation_for_user(*, user: AbstractBaseUser, repeats: int = 5) -> li
         return with_context(played_without_tracks(played=played, samples=dataset.frame.iloc[test]))
 
     config = _config(owner_id=user.pk)
-    estimator = candidate_grid(config=config)[0]["model__estimator"][0]
+    estimator = hurdle_build(config=config)
     unused = tuple(s for s in CONTEXT_SIGNALS if s not in CONTEXT_FEATURES)
     with threadpool_limits(limits=settings.MUSICFLOW_TRAINING_THREADS or None):
         return context_signal_effects(
