@@ -51,6 +51,44 @@ class PositiveRegressor(RegressorMixin, BaseEstimator):
         return np.clip(self.estimator_.predict(X), self.floor, self.ceiling_)
 
 
+# Heavy-tailed counts of the user's other plays (one artist can have thousands of
+# streams). A log-link model reads a raw count as "each extra stream multiplies the
+# prediction", so its fit is driven by a few favourite artists; on log(1 + count) each
+# doubling counts the same. Trees are unaffected by the transform.
+LOG_COUNT_FEATURES: tuple[str, ...] = (
+    "artist_streams_other",
+    "artist_tracks_other",
+    "album_streams_other",
+    "artist_saved_tracks_other",
+)
+
+
+class LogCounts(TransformerMixin, BaseEstimator):
+    """log(1 + x) of the count features present (negative counts, impossible, become NaN).
+
+    It sits after the feature step, so the features a user is shown stay plain counts.
+    """
+
+    def __init__(self, columns: Sequence[str] = LOG_COUNT_FEATURES) -> None:
+        self.columns = columns
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> LogCounts:
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # Stateless: a sliced pipeline ending here must not be refused as unfitted.
+        return True
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        present = [c for c in self.columns if c in X.columns]
+        if not present:
+            return X
+        out = X.copy()
+        counts = out[present].astype(float)
+        out[present] = np.log1p(counts.where(counts >= 0))
+        return out
+
+
 class MissingnessGuard(TransformerMixin, BaseEstimator):
     """Blanks features whose *missingness* would teach the model where a track came from.
 
@@ -138,11 +176,13 @@ def pipeline_build(
     include_context: bool = True,
     context: Sequence[str] = CONTEXT_FEATURES,
 ) -> Pipeline:
-    """features -> missingness guard -> median imputation (+ flags) -> scaling -> model."""
+    """features -> log counts -> missingness guard -> median imputation (+ flags) ->
+    scaling -> model."""
     model = estimator if isinstance(estimator, PositiveRegressor) else PositiveRegressor(estimator)
     return Pipeline(
         [
             ("features", features_build(include_context=include_context, context=context)),
+            ("counts", LogCounts()),
             ("guard", MissingnessGuard()),
             (
                 "impute",
@@ -160,6 +200,20 @@ def pipeline_feature_names(*, pipeline: Pipeline) -> list[str]:
     """The processed feature names a fitted pipeline's model consumes (before flags)."""
     selector = pipeline.named_steps["features"].steps[-1][1]
     return [str(name) for name in selector.get_feature_names_out()]
+
+
+def pipeline_model_input(*, pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
+    """What the fitted pipeline's guard step receives: processed features, counts logged.
+
+    `pipeline[pipeline_model_start(pipeline=pipeline):]` predicts from this frame.
+    Artifacts trained before the count step existed have none, and still work.
+    """
+    return pipeline[: pipeline_model_start(pipeline=pipeline)].transform(frame)
+
+
+def pipeline_model_start(*, pipeline: Pipeline) -> int:
+    """Index of the first step after the feature transforms (the missingness guard)."""
+    return [name for name, _ in pipeline.steps].index("guard")
 
 
 def pipeline_processed(*, pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,11 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from predictor.ml.features import KEY_FEATURES, KEY_NAMES
-from predictor.ml.pipeline import pipeline_feature_names
+from predictor.ml.pipeline import (
+    pipeline_feature_names,
+    pipeline_model_input,
+    pipeline_model_start,
+)
 
 # Effects smaller than this (in predicted streams) are reported as "none".
 EFFECT_TOLERANCE = 0.005
@@ -69,15 +73,19 @@ def prediction_explain(*, pipeline: Pipeline, frame: pd.DataFrame) -> Prediction
     names = pipeline_feature_names(pipeline=pipeline)
     processed = pipeline.named_steps["features"].transform(frame.iloc[:1])
     row = processed.iloc[0]
+    # The medians are of what the guard step sees (counts logged), so the variants are
+    # built in that space too; the values shown stay those of `processed`.
+    model_input = pipeline_model_input(pipeline=pipeline, frame=frame.iloc[:1])
     medians = np.asarray(pipeline.named_steps["impute"].statistics_[: len(names)], dtype=float)
     groups = _groups(names)
     position = {name: i for i, name in enumerate(names)}
     # Row 0 is the track as it is; row i+1 has group i set to its training median.
-    variants = np.tile(processed.to_numpy(dtype=float)[0], (len(groups) + 1, 1))
+    variants = np.tile(model_input.to_numpy(dtype=float)[0], (len(groups) + 1, 1))
     for i, columns in enumerate(groups.values(), start=1):
         where = [position[c] for c in columns]
         variants[i, where] = medians[where]
-    predicted = pipeline[1:].predict(pd.DataFrame(variants, columns=names))
+    start = pipeline_model_start(pipeline=pipeline)
+    predicted = pipeline[start:].predict(pd.DataFrame(variants, columns=names))
     effects = [
         _effect(group, _group_value(group, row), float(predicted[0] - predicted[i + 1]))
         for i, group in enumerate(groups)

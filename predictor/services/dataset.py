@@ -76,8 +76,15 @@ def _played_tracks(user: AbstractBaseUser) -> dict[int, int]:
     return {row["track_id"]: row["streams"] for row in rows}
 
 
-def _negative_pool(user: AbstractBaseUser, played: pd.DataFrame) -> list[int]:
-    """Catalog tracks with features whose name the user never played, in id order."""
+def _negative_pool(
+    user: AbstractBaseUser, played: pd.DataFrame, last_play: datetime | None
+) -> list[int]:
+    """Catalog tracks with features the user never played and could have, one per song.
+
+    A song released after the user's last play could not have been streamed, so it is
+    no evidence of disinterest; it is left out. The catalog holds some songs twice (two
+    datasets, or a single and its album release): each song is drawn at most once.
+    """
     synthetic = Play.objects.filter(user_id=user.pk, source_format=PlayFormat.SYNTHETIC).exists()
     pool = Track.objects.filter(_HAS_FEATURES, is_synthetic=synthetic)
     if not synthetic:
@@ -90,15 +97,21 @@ def _negative_pool(user: AbstractBaseUser, played: pd.DataFrame) -> list[int]:
             played["resolved_name"].map(name_key), played["artist_name"].map(name_key), strict=True
         )
     )
-    return [
-        track_id
-        # Ordered by a natural key, so the draw does not depend on how a database
-        # numbered the rows.
-        for track_id, name, artist in pool.order_by(
-            F("spotify_id").asc(nulls_last=True), "name", "primary_artist", "id"
-        ).values_list("id", "name", "primary_artist")
-        if (name_key(name), name_key(artist)) not in heard
-    ]
+    # An ISO date prefix ("2024", "2024-11") compares as its earliest possible day.
+    cutoff = last_play.date().isoformat() if last_play else None
+    seen: set[tuple[str, str]] = set()
+    pool_ids = []
+    # Ordered by a natural key, so the draw does not depend on how a database
+    # numbered the rows.
+    for track_id, name, artist, released in pool.order_by(
+        F("spotify_id").asc(nulls_last=True), "name", "primary_artist", "id"
+    ).values_list("id", "name", "primary_artist", "release_date"):
+        song = (name_key(name), name_key(artist))
+        if song in heard or song in seen or (cutoff and released and released > cutoff):
+            continue
+        seen.add(song)
+        pool_ids.append(track_id)
+    return pool_ids
 
 
 def _sample_negatives(pool: list[int], exclude: set[int], count: int) -> list[int]:
@@ -127,14 +140,15 @@ def dataset_build_for_user(*, user: AbstractBaseUser, include_context: bool = Tr
     streams_by_track = _played_tracks(user)
     featured = _featured_in_chunks(list(streams_by_track))
     played = played_names_for_user(user=user)
+    span = _play_range(user)
     count = round(settings.MUSICFLOW_NEGATIVE_RATIO * len(featured))
-    negatives = _sample_negatives(_negative_pool(user, played), set(streams_by_track), count)
+    pool = _negative_pool(user, played, span["last"])
+    negatives = _sample_negatives(pool, set(streams_by_track), count)
     rows = track_values(track_ids=[*featured, *negatives])
     frame = samples_frame(samples=[track_sample_from_values(values=row) for row in rows])
     if include_context:
         frame = context_add(samples=frame, played=played, saved=saved_names_for_user(user=user))
     target = np.array([float(streams_by_track.get(row["id"], 0)) for row in rows])
-    span = _play_range(user)
     report = DatasetReport(
         rows=len(rows),
         positives=int((target > 0).sum()),

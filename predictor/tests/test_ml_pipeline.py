@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
 from predictor.ml.features import feature_names
 from predictor.ml.pipeline import (
     PREDICTION_FLOOR,
+    LogCounts,
     PositiveRegressor,
     estimator_name,
     pipeline_build,
@@ -80,3 +82,20 @@ def test_hurdle_model_multiplies_the_chance_of_streaming_by_the_streamed_mean():
     assert model.mean_streamed_ == 4.0
     assert predicted[0] < 0.1
     assert predicted[1] == pytest.approx(4.0, rel=0.05)
+
+
+def test_count_features_are_logged_for_the_model_and_left_alone_elsewhere():
+    frame = pd.DataFrame(
+        {
+            "artist_streams_other": [0.0, 1.0, 1023.0, np.nan, -2.0],
+            "artist_tracks_other": [0.0, 3.0, 7.0, 1.0, 0.0],
+            "popularity": [50.0, 60.0, 70.0, 80.0, 90.0],
+        }
+    )
+    original = frame.copy()
+    out = LogCounts().fit(frame).transform(frame)
+    expected = [0.0, np.log(2.0), np.log(1024.0), np.nan, np.nan]  # a negative count is junk
+    np.testing.assert_allclose(out["artist_streams_other"], expected)
+    np.testing.assert_allclose(out["artist_tracks_other"], np.log1p(frame["artist_tracks_other"]))
+    pd.testing.assert_series_equal(out["popularity"], frame["popularity"])
+    pd.testing.assert_frame_equal(frame, original)  # the input is not mutated

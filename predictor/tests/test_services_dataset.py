@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,42 @@ def test_negatives_follow_the_ratio_and_were_never_played_even_by_name(
     assert len(negatives) == dataset.report.negatives == dataset.report.played
     assert twin.pk not in negatives
     assert dataset.report.rows == dataset.report.played + dataset.report.negatives
+
+
+def _catalog_track(spotify_id: str, name: str, artist: str, released: str) -> Track:
+    return Track.objects.create(
+        spotify_id=spotify_id,
+        name=name,
+        primary_artist=artist,
+        artists=[artist],
+        release_date=released,
+        danceability=0.5,
+        energy=0.5,
+        features_source="catalog",
+    )
+
+
+def test_negatives_exist_before_the_last_play_and_each_song_is_drawn_once(
+    listener, library, settings
+):
+    # A ratio larger than the pool: every eligible catalog track is drawn.
+    settings.MUSICFLOW_NEGATIVE_RATIO = 100.0
+    last = Play.objects.filter(user=listener).latest("played_at").played_at.date()
+    later = _catalog_track("releasedlater000000000", "Later", "Newcomer", f"{last.year + 1}")
+    next_day = (last + timedelta(days=1)).isoformat()
+    dated_later = _catalog_track("releasedday0000000000x", "Day", "Newcomer", next_day)
+    same_year = _catalog_track("releasedsameyear00000x", "Same", "Oldtimer", str(last.year))
+    that_day = _catalog_track("releasedthatday000000x", "That", "Oldtimer", last.isoformat())
+    first = _catalog_track("samesongsingle0000000x", "One Song", "Twice", "2001")
+    again = _catalog_track("samesongalbum00000000x", "One Song", "Twice", "2002-03-04")
+    negatives = set(dataset_build_for_user(user=listener).track_ids) - {
+        t.pk for t in library.tracks
+    }
+    assert later.pk not in negatives
+    assert dated_later.pk not in negatives
+    # A year-only date may be any day of that year: it is kept.
+    assert {same_year.pk, that_day.pk} <= negatives
+    assert len({first.pk, again.pk} & negatives) == 1
 
 
 def test_played_tracks_without_features_are_left_out_and_counted(listener, library):
