@@ -114,22 +114,33 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def _release_stale(owner_id: int | None) -> None:
-    # A request deferred to the released row needs nothing more: the training about to
-    # take the lock starts after it.
+def _release_stale(owner_id: int | None, source_id: int) -> None:
+    """Fails this owner's trainings whose worker is gone, so the lock is free again.
+
+    A request recorded on a released row is covered by the training about to take the
+    lock when it names the same history; a site-default request naming another user's
+    history is queued again instead of being lost.
+    """
     cutoff = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS)
-    released = ModelVersion.objects.filter(
+    stale = ModelVersion.objects.filter(
         owner_id=owner_id, status=ModelStatus.TRAINING, created_at__lt=cutoff
-    ).update(status=ModelStatus.FAILED, error="abandoned: the worker stopped before finishing")
-    if released:
-        logger.warning("released %d abandoned training(s) of owner %s", released, owner_id)
+    )
+    for pk, pending_id in stale.values_list("pk", "pending_dataset_user_id"):
+        released = ModelVersion.objects.filter(pk=pk, status=ModelStatus.TRAINING).update(
+            status=ModelStatus.FAILED, error="abandoned: the worker stopped before finishing"
+        )
+        if not released:
+            continue
+        logger.warning("released abandoned training %s of owner %s", pk, owner_id)
+        if pending_id is not None and pending_id != source_id:
+            _pending_training_request(version_id=pk)
 
 
 def _training_start(
     *, owner_id: int | None, trained_by: AbstractBaseUser | None, source: AbstractBaseUser
 ) -> ModelVersion:
     """Takes the per-owner training lock by creating the next version in "training"."""
-    _release_stale(owner_id)
+    _release_stale(owner_id, source.pk)
     resolved = Play.objects.filter(
         user_id=source.pk, resolution_status=ResolutionStatus.RESOLVED
     ).count()

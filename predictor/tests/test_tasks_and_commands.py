@@ -202,6 +202,54 @@ def test_an_abandoned_training_is_queued_again_as_the_request_made_meanwhile(
     ]
 
 
+def _grow_stale(stale: ModelVersion, settings) -> None:
+    long_ago = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS + 5)
+    ModelVersion.objects.filter(pk=stale.pk).update(created_at=long_ago)
+
+
+def test_a_site_default_request_left_on_a_released_training_is_queued_again(
+    listener, other_user, settings, empty_task_queues, django_capture_on_commit_callbacks
+):
+    # A site-default training from other_user's history died; meanwhile an admin asked
+    # for one from other_user's history again. Then a request naming listener's history
+    # arrives and releases the dead row: the recorded request must not be lost.
+    stale = ModelVersion.objects.create(
+        owner=None, version=1, status=ModelStatus.TRAINING, dataset_user=other_user
+    )
+    deferred = model_version_train_task(
+        other_user.pk, site_default=True, trained_by_id=listener.pk
+    )
+    assert "deferred" in deferred
+    _grow_stale(stale, settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = model_version_train_task(listener.pk, site_default=True)
+    assert done["version"] == 2
+    stale.refresh_from_db()
+    assert stale.status == ModelStatus.FAILED
+    assert _queued() == [
+        (
+            settings.MUSICFLOW_TRAINING_CLUSTER,
+            f"train-site-from-user-{other_user.pk}",
+            TRAIN_TASK,
+            (other_user.pk,),
+            {"site_default": True, "trained_by_id": listener.pk},
+        )
+    ]
+
+
+def test_a_request_left_on_a_released_training_for_the_same_history_is_not_repeated(
+    listener, settings, empty_task_queues, django_capture_on_commit_callbacks
+):
+    stale = ModelVersion.objects.create(owner=listener, version=1, status=ModelStatus.TRAINING)
+    assert "deferred" in model_version_train_task(listener.pk)
+    _grow_stale(stale, settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = model_version_train_task(listener.pk)
+    # The training that released the row is the one that was asked for.
+    assert done["version"] == 2
+    assert _queued() == []
+
+
 def test_train_command_prints_metrics_of_model_and_baselines_as_json(listener):
     out = StringIO()
     call_command("train", "--user", listener.username, "--json", stdout=out)
