@@ -100,7 +100,7 @@ def _negative_pool(
     # An ISO date prefix ("2024", "2024-11") compares as its earliest possible day.
     cutoff = last_play.date().isoformat() if last_play else None
     seen: set[tuple[str, str]] = set()
-    pool_ids = []
+    pool_ids: list[int] = []
     # Ordered by a natural key, so the draw does not depend on how a database
     # numbered the rows.
     for track_id, name, artist, released in pool.order_by(
