@@ -75,10 +75,6 @@ class LogCounts(TransformerMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: object = None) -> LogCounts:
         return self
 
-    def __sklearn_is_fitted__(self) -> bool:
-        # Stateless: a sliced pipeline ending here must not be refused as unfitted.
-        return True
-
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         present = [c for c in self.columns if c in X.columns]
         if not present:
@@ -202,13 +198,17 @@ def pipeline_feature_names(*, pipeline: Pipeline) -> list[str]:
     return [str(name) for name in selector.get_feature_names_out()]
 
 
-def pipeline_model_input(*, pipeline: Pipeline, frame: pd.DataFrame) -> pd.DataFrame:
-    """What the fitted pipeline's guard step receives: processed features, counts logged.
+def pipeline_model_input(*, pipeline: Pipeline, processed: pd.DataFrame) -> pd.DataFrame:
+    """What the fitted pipeline's guard step receives, from the feature step's output
+    (`processed`): the counts logged.
 
     `pipeline[pipeline_model_start(pipeline=pipeline):]` predicts from this frame.
-    Artifacts trained before the count step existed have none, and still work.
+    Artifacts trained before the count step existed have none: `processed` is returned.
     """
-    return pipeline[: pipeline_model_start(pipeline=pipeline)].transform(frame)
+    model_input = processed
+    for _, step in pipeline.steps[1 : pipeline_model_start(pipeline=pipeline)]:
+        model_input = step.transform(model_input)
+    return model_input
 
 
 def pipeline_model_start(*, pipeline: Pipeline) -> int:

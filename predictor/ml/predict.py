@@ -75,7 +75,7 @@ def prediction_explain(*, pipeline: Pipeline, frame: pd.DataFrame) -> Prediction
     row = processed.iloc[0]
     # The medians are of what the guard step sees (counts logged), so the variants are
     # built in that space too; the values shown stay those of `processed`.
-    model_input = pipeline_model_input(pipeline=pipeline, frame=frame.iloc[:1])
+    model_input = pipeline_model_input(pipeline=pipeline, processed=processed)
     medians = np.asarray(pipeline.named_steps["impute"].statistics_[: len(names)], dtype=float)
     groups = _groups(names)
     position = {name: i for i, name in enumerate(names)}

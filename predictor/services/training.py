@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -114,6 +114,20 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+def _abandoned_trainings() -> QuerySet[ModelVersion]:
+    """ "Training" rows older than MUSICFLOW_TRAINING_STALE_SECONDS: their worker is gone."""
+    cutoff = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS)
+    return ModelVersion.objects.filter(status=ModelStatus.TRAINING, created_at__lt=cutoff)
+
+
+def _abandoned_release(*, version_id: int) -> bool:
+    """Fails one abandoned training; False when another process released it first."""
+    released = ModelVersion.objects.filter(pk=version_id, status=ModelStatus.TRAINING).update(
+        status=ModelStatus.FAILED, error="abandoned: the worker stopped before finishing"
+    )
+    return bool(released)
+
+
 def _release_stale(owner_id: int | None, source_id: int) -> None:
     """Fails this owner's trainings whose worker is gone, so the lock is free again.
 
@@ -121,15 +135,9 @@ def _release_stale(owner_id: int | None, source_id: int) -> None:
     lock when it names the same history; a site-default request naming another user's
     history is queued again instead of being lost.
     """
-    cutoff = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS)
-    stale = ModelVersion.objects.filter(
-        owner_id=owner_id, status=ModelStatus.TRAINING, created_at__lt=cutoff
-    )
+    stale = _abandoned_trainings().filter(owner_id=owner_id)
     for pk, pending_id in stale.values_list("pk", "pending_dataset_user_id"):
-        released = ModelVersion.objects.filter(pk=pk, status=ModelStatus.TRAINING).update(
-            status=ModelStatus.FAILED, error="abandoned: the worker stopped before finishing"
-        )
-        if not released:
+        if not _abandoned_release(version_id=pk):
             continue
         logger.warning("released abandoned training %s of owner %s", pk, owner_id)
         if pending_id is not None and pending_id != source_id:
@@ -452,16 +460,11 @@ def trainings_requeue_abandoned() -> list[int]:
     that (the redelivery is then deferred to the dead row) and Redis never does, so
     without this the training would never happen.
     """
-    cutoff = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS)
-    abandoned = ModelVersion.objects.filter(status=ModelStatus.TRAINING, created_at__lt=cutoff)
     requeued = []
-    for pk, owner_id, dataset_user_id, trained_by_id in abandoned.values_list(
+    for pk, owner_id, dataset_user_id, trained_by_id in _abandoned_trainings().values_list(
         "pk", "owner_id", "dataset_user_id", "trained_by_id"
     ):
-        released = ModelVersion.objects.filter(pk=pk, status=ModelStatus.TRAINING).update(
-            status=ModelStatus.FAILED, error="abandoned: the worker stopped before finishing"
-        )
-        if not released:
+        if not _abandoned_release(version_id=pk):
             continue
         # One training stands for the abandoned one and any asked for while it ran
         # (that latest request, when there was one).

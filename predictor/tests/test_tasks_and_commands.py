@@ -9,6 +9,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -39,6 +40,25 @@ def _queued() -> list[tuple[str, str, str, tuple, dict]]:
     ]
 
 
+def _training_task(
+    user_id: int, *, site_default: bool = False, trained_by_id: int | None = None
+) -> tuple[str, str, str, tuple, dict]:
+    """The queued task (as `_queued` lists it) of a training request with these arguments."""
+    name = f"train-{'site-from-' if site_default else ''}user-{user_id}"
+    return (
+        settings.MUSICFLOW_TRAINING_CLUSTER,
+        name,
+        TRAIN_TASK,
+        (user_id,),
+        {"site_default": site_default, "trained_by_id": trained_by_id},
+    )
+
+
+def _grow_stale(stale: ModelVersion) -> None:
+    long_ago = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS + 5)
+    ModelVersion.objects.filter(pk=stale.pk).update(created_at=long_ago)
+
+
 def test_a_training_request_is_queued_on_the_training_cluster_only_after_commit(
     user, settings, empty_task_queues, django_capture_on_commit_callbacks
 ):
@@ -46,15 +66,7 @@ def test_a_training_request_is_queued_on_the_training_cluster_only_after_commit(
         training_request(user_id=user.pk)
         assert _queued() == []
     assert len(callbacks) == 1
-    assert _queued() == [
-        (
-            settings.MUSICFLOW_TRAINING_CLUSTER,
-            f"train-user-{user.pk}",
-            TRAIN_TASK,
-            (user.pk,),
-            {"site_default": False, "trained_by_id": None},
-        )
-    ]
+    assert _queued() == [_training_task(user.pk)]
 
 
 def test_users_with_enough_new_resolved_plays_are_due(listener, other_user, settings, library):
@@ -144,15 +156,7 @@ def test_trainings_asked_for_while_one_runs_make_one_training_after_it(
     assert [sorted(r) for r in results] == [["deferred", "user_id"]] * 2
     assert first["version"] == 1
     # Nothing was dropped: one training is queued, for the latest request.
-    assert _queued() == [
-        (
-            settings.MUSICFLOW_TRAINING_CLUSTER,
-            f"train-user-{listener.pk}",
-            TRAIN_TASK,
-            (listener.pk,),
-            {"site_default": False, "trained_by_id": admin.pk},
-        )
-    ]
+    assert _queued() == [_training_task(listener.pk, trained_by_id=admin.pk)]
     # A worker runs it; with nothing asked for meanwhile, nothing follows it.
     with django_capture_on_commit_callbacks(execute=True):
         second = model_version_train_task(listener.pk, trained_by_id=admin.pk)
@@ -187,24 +191,10 @@ def test_an_abandoned_training_is_queued_again_as_the_request_made_meanwhile(
     deferred = model_version_train_task(other_user.pk, site_default=True, trained_by_id=user.pk)
     assert "deferred" in deferred
     # Its worker died, and the row grew stale.
-    long_ago = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS + 5)
-    ModelVersion.objects.filter(pk=stale.pk).update(created_at=long_ago)
+    _grow_stale(stale)
     with django_capture_on_commit_callbacks(execute=True):
         assert trainings_requeue_abandoned() == [stale.pk]
-    assert _queued() == [
-        (
-            settings.MUSICFLOW_TRAINING_CLUSTER,
-            f"train-site-from-user-{other_user.pk}",
-            TRAIN_TASK,
-            (other_user.pk,),
-            {"site_default": True, "trained_by_id": user.pk},
-        )
-    ]
-
-
-def _grow_stale(stale: ModelVersion, settings) -> None:
-    long_ago = timezone.now() - timedelta(seconds=settings.MUSICFLOW_TRAINING_STALE_SECONDS + 5)
-    ModelVersion.objects.filter(pk=stale.pk).update(created_at=long_ago)
+    assert _queued() == [_training_task(other_user.pk, site_default=True, trained_by_id=user.pk)]
 
 
 def test_a_site_default_request_left_on_a_released_training_is_queued_again(
@@ -220,20 +210,14 @@ def test_a_site_default_request_left_on_a_released_training_is_queued_again(
         other_user.pk, site_default=True, trained_by_id=listener.pk
     )
     assert "deferred" in deferred
-    _grow_stale(stale, settings)
+    _grow_stale(stale)
     with django_capture_on_commit_callbacks(execute=True):
         done = model_version_train_task(listener.pk, site_default=True)
     assert done["version"] == 2
     stale.refresh_from_db()
     assert stale.status == ModelStatus.FAILED
     assert _queued() == [
-        (
-            settings.MUSICFLOW_TRAINING_CLUSTER,
-            f"train-site-from-user-{other_user.pk}",
-            TRAIN_TASK,
-            (other_user.pk,),
-            {"site_default": True, "trained_by_id": listener.pk},
-        )
+        _training_task(other_user.pk, site_default=True, trained_by_id=listener.pk)
     ]
 
 
@@ -242,7 +226,7 @@ def test_a_request_left_on_a_released_training_for_the_same_history_is_not_repea
 ):
     stale = ModelVersion.objects.create(owner=listener, version=1, status=ModelStatus.TRAINING)
     assert "deferred" in model_version_train_task(listener.pk)
-    _grow_stale(stale, settings)
+    _grow_stale(stale)
     with django_capture_on_commit_callbacks(execute=True):
         done = model_version_train_task(listener.pk)
     # The training that released the row is the one that was asked for.
